@@ -1,0 +1,8 @@
+/** Jest runs the TypeScript tests through ts-jest; `npm run typecheck` does the type checking. */
+module.exports = {
+  testEnvironment: "node",
+  testMatch: ["<rootDir>/tests/**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+  // Each stack run loads the Pulumi SDK and providers afresh; give slow machines room.
+  testTimeout: 120000,
+};

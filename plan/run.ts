@@ -1,0 +1,98 @@
+/**
+ * Runs one stack's real program in-process under the mock runtime, with the stack's real
+ * `Pulumi.<stack>.yaml`, and returns everything it declared.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { CONFIG_NAMESPACE } from "../topology/config";
+import { Topology } from "../topology/types";
+import { CommandStdout, PlanMocks } from "./mocks";
+import { RecordedResource, ResourceRecorder } from "./record";
+import { fakeCommandStdout } from "./command-outputs";
+
+/** The project root, where the `Pulumi.<stack>.yaml` files are. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** What one offline run of a stack produced. */
+export interface StackRun {
+  readonly stack: string;
+  readonly topology: Topology;
+  readonly resources: readonly RecordedResource[];
+  readonly outputs: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  /** Config to use instead of `Pulumi.<stack>.yaml`'s (flat `pi-cluster:key` → value map). */
+  readonly config?: Record<string, unknown>;
+  /** Answers for command outputs. @default fakeCommandStdout */
+  readonly commandStdout?: CommandStdout;
+}
+
+/** Reads the `config:` block of `Pulumi.<stack>.yaml`; keys without a namespace are ours. */
+export function readStackConfigFile(stack: string, root = PROJECT_ROOT): Record<string, unknown> {
+  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    throw new Error(`no config file for stack "${stack}": ${file} does not exist`);
+  }
+  const doc = YAML.parse(fs.readFileSync(file, "utf8")) as {
+    config?: Record<string, unknown>;
+  } | null;
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc?.config ?? {})) {
+    config[key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`] = value;
+  }
+  return config;
+}
+
+/** Pulumi keeps structured config values as JSON strings; so does the offline run. */
+function toPulumiConfig(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+}
+
+/** Custom 1Password field labels the config refers to, per `vault/item`, for the getItem mock. */
+function referencedFields(config: Record<string, unknown>): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  const text = JSON.stringify(config);
+  for (const match of text.matchAll(/op:\/\/([^/"]+)\/([^/"]+)\/([^/"]+)/g)) {
+    const key = `${match[1]}/${match[2]}`;
+    fields.set(key, [...new Set([...(fields.get(key) ?? []), match[3]])]);
+  }
+  return fields;
+}
+
+// The SDK's own "wait until every registration has been answered" (sdk/nodejs/runtime/settings.ts);
+// marked internal, so not in the .d.ts.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as {
+  waitForRPCs: () => Promise<void>;
+};
+
+/**
+ * Runs the stack under mocks. Throws what the program throws (a ConfigError for bad config).
+ */
+export async function runStackOffline(stack: string, options: RunOptions = {}): Promise<StackRun> {
+  const config = options.config ?? readStackConfigFile(stack);
+  const recorder = new ResourceRecorder();
+  const mocks = new PlanMocks(
+    recorder,
+    referencedFields(config),
+    options.commandStdout ?? fakeCommandStdout,
+  );
+  await pulumi.runtime.setMocks(mocks, CONFIG_NAMESPACE, stack, false);
+  pulumi.runtime.setAllConfig(toPulumiConfig(config));
+
+  const { runStack } = await import("../stacks");
+  let topology: Topology | undefined;
+  const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+    recorder.attach();
+    const result = runStack(stack);
+    topology = result.topology;
+    return result.outputs;
+  })) as Record<string, unknown>;
+  await waitForRPCs();
+  return { stack, topology: topology!, resources: recorder.all(), outputs };
+}

@@ -1,0 +1,33 @@
+/**
+ * The composition every topology shares: validated config → topology plan → nodes and k3s →
+ * platform → apps. Stack files choose what differs (their workloads); everything else about a
+ * stack is data in its `Pulumi.<stack>.yaml`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { planTopology, rawStackConfig } from "../topology/plan";
+import { Topology } from "../topology/types";
+import { WorkloadSpec } from "../topology/workloads";
+
+/** What a composed stack returns: its plan (for the offline plan) and its stack outputs. */
+export interface StackResult {
+  readonly topology: Topology;
+  readonly outputs: Record<string, unknown>;
+}
+
+/** What a stack file passes to the shared composition. */
+export interface ComposeArgs {
+  /** Workloads the stack deploys beyond what k3s runs itself. */
+  readonly workloads: readonly WorkloadSpec[];
+}
+
+/** Plans the stack from its config and declares its resources. */
+export function composeStack(stack: string, args: ComposeArgs): StackResult {
+  const topology = planTopology(stack, rawStackConfig(pulumi.runtime.allConfig()), args.workloads);
+  return {
+    topology,
+    outputs: {
+      apiServer: topology.k3s.serverUrl,
+      nodes: topology.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role })),
+    },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The shape of a stack's config (`pi-cluster:*` keys in `Pulumi.<stack>.yaml`), checked with zod:
+ * unknown keys, wrong types and values outside an enum are rejected here with the key, the value
+ * and what is allowed. Rules across fields live in `validate.ts`.
+ */
+import { z } from "zod";
+import { ConfigProblem, keyPath, showValue } from "./errors";
+
+/** The Pulumi project name, which is also the config namespace (`pi-cluster:nodes`). */
+export const CONFIG_NAMESPACE = "pi-cluster";
+
+const labels = z.record(z.string(), z.string());
+
+const k3sSchema = z.strictObject({
+  /** Pinned k3s release, e.g. `v1.33.6+k3s1`. */
+  version: z.string(),
+  /** Packaged components k3s must not deploy. @default ["traefik"] */
+  disable: z.array(z.string()).optional(),
+  /** Address for the API server. @default the first server's IP */
+  apiEndpoint: z.string().optional(),
+  /** Extra API certificate names. The endpoint and every server IP are always included. */
+  tlsSans: z.array(z.string()).optional(),
+  /** Use embedded etcd even with one server. @default true when there is more than one server */
+  embeddedEtcd: z.boolean().optional(),
+  /** `first-server` (read it from the first server) or an `op://` reference. @default "first-server" */
+  token: z.string().optional(),
+  /** Mode of /etc/rancher/k3s/k3s.yaml on servers. @default "0600" */
+  kubeconfigMode: z.string().optional(),
+});
+
+const clusterSchema = z.strictObject({
+  /** Domain every web app lives under (`<app>.<domain>`). */
+  domain: z.string(),
+  /** The 1Password vault holding this cluster's secrets. */
+  onepasswordVault: z.string(),
+  k3s: k3sSchema,
+});
+
+const networkSchema = z.strictObject({
+  /** The LAN the nodes are on, as a CIDR. */
+  subnet: z.string(),
+  gateway: z.string(),
+  /** Resolvers the nodes use for themselves. @default ["1.1.1.1", "8.8.8.8"] */
+  nodeDns: z.array(z.string()).optional(),
+  /** The NAS serving NFS volumes, if any. */
+  nas: z.string().optional(),
+});
+
+const sshSchema = z.strictObject({
+  user: z.string(),
+  /** `op://` reference to the private key. */
+  privateKey: z.string(),
+  /** @default 22 */
+  port: z.number().optional(),
+});
+
+const nodeSshSchema = z.strictObject({
+  user: z.string().optional(),
+  privateKey: z.string().optional(),
+  port: z.number().optional(),
+  /** Pinned SSH host key, e.g. `ssh-ed25519 AAAA...`. */
+  hostKey: z.string().optional(),
+});
+
+const nodeSchema = z.strictObject({
+  hostname: z.string(),
+  ip: z.string(),
+  model: z.enum(["pi3", "pi4", "pi5"]),
+  /** Installed RAM in GB. */
+  memoryGb: z.number(),
+  role: z.enum(["server", "agent"]),
+  /** Start the embedded etcd cluster on this server. @default the first server listed, with etcd */
+  clusterInit: z.boolean().optional(),
+  labels: labels.optional(),
+  /** Override the allocatable memory the kubelet reports, e.g. `910Mi`. @default by RAM size */
+  allocatableMemory: z.string().optional(),
+  /** Override the memory k3s itself uses outside pods. @default by role (see capacity.ts) */
+  k3sMemory: z.string().optional(),
+  /** LAN interface. @default "eth0" */
+  interface: z.string().optional(),
+  ssh: nodeSshSchema.optional(),
+});
+
+const placementSchema = z.strictObject({
+  /** Pin to one node (nodeSelector on kubernetes.io/hostname). */
+  node: z.string().optional(),
+  /** Require these node labels. */
+  nodeSelector: labels.optional(),
+  /** Prefer nodes with these labels. */
+  prefer: labels.optional(),
+  /** Prefer these nodes, by hostname. */
+  preferNodes: z.array(z.string()).optional(),
+});
+
+const metallbSchema = z.strictObject({
+  /** Address ranges MetalLB may hand out: `10.0.0.100-10.0.0.104` or `10.0.0.53/32`. */
+  addresses: z.array(z.string()),
+  /** Fixed addresses per service, e.g. `pihole: 10.0.0.53`. */
+  services: z.record(z.string(), z.string()).optional(),
+});
+
+/** Every `pi-cluster:*` key a stack may set, and its schema. */
+export const stackConfigSchema = z.strictObject({
+  cluster: clusterSchema,
+  network: networkSchema,
+  ssh: sshSchema,
+  nodes: z.array(nodeSchema),
+  placement: z.record(z.string(), placementSchema).optional(),
+  metallb: metallbSchema.optional(),
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type NodeConfig = z.infer<typeof nodeSchema>;
+export type PlacementConfig = z.infer<typeof placementSchema>;
+
+/** Result of reading config: the typed config, or every problem found. */
+export type ParseResult =
+  | { readonly ok: true; readonly config: StackConfig }
+  | { readonly ok: false; readonly problems: ConfigProblem[] };
+
+/**
+ * Checks the raw `pi-cluster:*` values (already decoded from YAML/JSON, without the namespace
+ * prefix) against the schema. Keys outside the namespace (providers' own config) are not ours.
+ */
+export function parseStackConfig(raw: Record<string, unknown>): ParseResult {
+  const result = stackConfigSchema.safeParse(raw);
+  if (result.success) return { ok: true, config: result.data };
+  return { ok: false, problems: result.error.issues.map((issue) => describeIssue(issue, raw)) };
+}
+
+type Issue = z.core.$ZodIssue;
+
+function describeIssue(issue: Issue, raw: Record<string, unknown>): ConfigProblem {
+  const [root, ...rest] = issue.path;
+  const base = root === undefined ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${String(root)}`;
+  const key = keyPath(base, rest);
+  const value = valueAt(raw, issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const allowed = allowedKeysAt(issue.path);
+      const where = root === undefined ? "" : ` in ${key}`;
+      const known = root === undefined ? allowed.map((k) => `${CONFIG_NAMESPACE}:${k}`) : allowed;
+      return {
+        key:
+          root === undefined ? `${CONFIG_NAMESPACE}:${issue.keys[0]}` : `${key}.${issue.keys[0]}`,
+        message:
+          `${issue.keys.map((k) => `unknown key "${root === undefined ? `${CONFIG_NAMESPACE}:${k}` : k}"`).join(", ")}${where}; ` +
+          `allowed: ${known.join(", ")}`,
+      };
+    }
+    case "invalid_value":
+      return {
+        key,
+        message: `${key}: ${showValue(value)} is not allowed; allowed: ${issue.values.map(String).join(", ")}`,
+      };
+    case "invalid_type":
+      return value === undefined
+        ? { key, message: `${key} is required (${describeExpected(issue.expected)})` }
+        : {
+            key,
+            message: `${key}: ${showValue(value)} is not ${describeExpected(issue.expected)}`,
+          };
+    default:
+      return { key, message: `${key}: ${showValue(value)} is invalid: ${issue.message}` };
+  }
+}
+
+function describeExpected(expected: string): string {
+  switch (expected) {
+    case "string":
+      return "a string";
+    case "number":
+      return "a number";
+    case "boolean":
+      return "true or false";
+    case "array":
+      return "a list";
+    case "object":
+    case "record":
+      return "a map of keys to values";
+    default:
+      return `a value of type ${expected}`;
+  }
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = raw;
+  for (const part of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+/** The keys the schema allows at a path, for "allowed: ..." in unknown-key messages. */
+function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = stackConfigSchema;
+  for (const part of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) schema = schema.shape[String(part)] as z.ZodType;
+    else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+}

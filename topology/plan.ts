@@ -1,0 +1,246 @@
+/**
+ * Turns a stack's raw config into the typed Topology every component consumes: validation first
+ * (all problems at once, as a ConfigError), then roles, join order, labels, the API endpoint,
+ * memory budgets, workload placement and the capacity check.
+ */
+import { planCapacity } from "./capacity";
+import {
+  CONFIG_NAMESPACE,
+  NodeConfig,
+  parseStackConfig,
+  PlacementConfig,
+  StackConfig,
+} from "./config";
+import { ConfigError, ConfigProblem } from "./errors";
+import { ALLOCATABLE_MI_BY_RAM_GB, K3S_OVERHEAD_MI } from "./hardware";
+import { memoryMi } from "./quantity";
+import { parseSecretRef } from "./secret-ref";
+import { K3sSettings, PlannedNode, PlannedPlacement, Topology } from "./types";
+import {
+  checkPlacementRule,
+  eligibleNodes,
+  implicitLabels,
+  usesEmbeddedEtcd,
+  validateStackConfig,
+} from "./validate";
+import { K3S_SYSTEM_WORKLOADS, WorkloadSpec } from "./workloads";
+
+/** Default resolvers for the nodes themselves (seed 001, "DNS Resilience"). */
+export const DEFAULT_NODE_DNS = ["1.1.1.1", "8.8.8.8"] as const;
+
+/** k3s component each packaged workload belongs to, to drop it when `disable:` names it. */
+const K3S_COMPONENT_OF: Record<string, string> = {
+  coredns: "coredns",
+  "metrics-server": "metrics-server",
+  "local-path-provisioner": "local-storage",
+};
+
+/**
+ * Reads every `pi-cluster:*` key out of a flat Pulumi config map (`{"pi-cluster:nodes": "[...]"}`,
+ * values as JSON strings the way Pulumi stores structured config), decoding JSON values.
+ */
+export function rawStackConfig(
+  allConfig: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(allConfig)) {
+    if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    let decoded: unknown = value;
+    try {
+      decoded = JSON.parse(value);
+    } catch {
+      // A plain string value stays a string.
+    }
+    raw[key.slice(CONFIG_NAMESPACE.length + 1)] = decoded;
+  }
+  return raw;
+}
+
+/**
+ * Validates the config and plans the topology. `workloads` are the stack's own workloads (k3s's
+ * packaged ones are added here); their names are what `pi-cluster:placement` may refer to.
+ * @throws ConfigError naming every bad key, value and what is allowed
+ */
+export function planTopology(
+  stack: string,
+  raw: Record<string, unknown>,
+  workloads: readonly WorkloadSpec[],
+): Topology {
+  const parsed = parseStackConfig(raw);
+  if (!parsed.ok) throw new ConfigError(stack, parsed.problems);
+  const config = parsed.config;
+
+  const allWorkloads = [...systemWorkloads(config), ...workloads];
+  const duplicate = allWorkloads.find(
+    (w, i) => allWorkloads.findIndex((o) => o.name === w.name) !== i,
+  );
+  if (duplicate) {
+    // A program error, not a config error: two components claimed the same workload name.
+    throw new Error(
+      `workload name "${duplicate.name}" is declared twice; workload names must be unique`,
+    );
+  }
+
+  const problems = validateStackConfig(
+    config,
+    allWorkloads.map((w) => w.name),
+  );
+  if (problems.length > 0) throw new ConfigError(stack, problems);
+
+  const nodes = planNodes(config);
+  const placements = planPlacements(config, nodes, allWorkloads, problems);
+  if (problems.length > 0) throw new ConfigError(stack, problems);
+
+  const capacity = planCapacity(nodes, allWorkloads, placements);
+  if (capacity.problems.length > 0) throw new ConfigError(stack, [...capacity.problems]);
+
+  const firstServer = nodes.find((n) => n.isFirstServer)!;
+  return {
+    stack,
+    domain: config.cluster.domain,
+    onepasswordVault: config.cluster.onepasswordVault,
+    nodes,
+    firstServer,
+    k3s: planK3s(config, nodes, firstServer),
+    network: {
+      subnet: config.network.subnet,
+      gateway: config.network.gateway,
+      nodeDns: config.network.nodeDns ?? [...DEFAULT_NODE_DNS],
+      ...(config.network.nas ? { nas: config.network.nas } : {}),
+    },
+    placements,
+    capacity: capacity.nodes,
+    ...(config.metallb
+      ? {
+          metallb: { addresses: config.metallb.addresses, services: config.metallb.services ?? {} },
+        }
+      : {}),
+  };
+}
+
+function systemWorkloads(config: StackConfig): WorkloadSpec[] {
+  const disabled = config.cluster.k3s.disable ?? ["traefik"];
+  return K3S_SYSTEM_WORKLOADS.filter((w) => !disabled.includes(K3S_COMPONENT_OF[w.name]));
+}
+
+function planNodes(config: StackConfig): PlannedNode[] {
+  const etcd = usesEmbeddedEtcd(config);
+  const servers = config.nodes.filter((n) => n.role === "server");
+  const first = servers.find((n) => n.clusterInit) ?? servers[0];
+  // First server, then the other servers in config order, then agents: HA servers join one at a time.
+  const order = [
+    first,
+    ...servers.filter((n) => n !== first),
+    ...config.nodes.filter((n) => n.role === "agent"),
+  ];
+  return config.nodes.map((node) =>
+    planNode(config, node, node === first, etcd, order.indexOf(node)),
+  );
+}
+
+function planNode(
+  config: StackConfig,
+  node: NodeConfig,
+  isFirstServer: boolean,
+  etcd: boolean,
+  joinOrder: number,
+): PlannedNode {
+  const labels = { ...(node.labels ?? {}) };
+  const registrationLabels = Object.fromEntries(
+    // The NodeRestriction admission plugin refuses self-set labels under kubernetes.io / k8s.io
+    // (node-role.kubernetes.io/worker included): those come from the NodePatch only.
+    Object.entries(labels).filter(([key]) => !/(^|[./])(kubernetes\.io|k8s\.io)\//.test(key)),
+  );
+  const overhead =
+    node.role === "agent"
+      ? K3S_OVERHEAD_MI.agent
+      : etcd
+        ? K3S_OVERHEAD_MI.serverWithEtcd
+        : K3S_OVERHEAD_MI.server;
+  const privateKey = parseSecretRef(node.ssh?.privateKey ?? config.ssh.privateKey)!;
+  return {
+    hostname: node.hostname,
+    ip: node.ip,
+    model: node.model,
+    memoryGb: node.memoryGb,
+    role: node.role,
+    isFirstServer,
+    clusterInit: isFirstServer && etcd,
+    joinOrder,
+    labels,
+    registrationLabels,
+    allocatableMi: node.allocatableMemory
+      ? memoryMi(node.allocatableMemory)
+      : ALLOCATABLE_MI_BY_RAM_GB[node.memoryGb],
+    k3sOverheadMi: node.k3sMemory ? memoryMi(node.k3sMemory) : overhead,
+    interface: node.interface ?? "eth0",
+    ssh: {
+      user: node.ssh?.user ?? config.ssh.user,
+      port: node.ssh?.port ?? config.ssh.port ?? 22,
+      privateKey,
+      ...(node.ssh?.hostKey ? { hostKey: node.ssh.hostKey } : {}),
+    },
+  };
+}
+
+function planK3s(config: StackConfig, nodes: PlannedNode[], first: PlannedNode): K3sSettings {
+  const k3s = config.cluster.k3s;
+  const apiEndpoint = k3s.apiEndpoint ?? first.ip;
+  const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.ip);
+  const tlsSans = [...new Set([apiEndpoint, ...serverIps, ...(k3s.tlsSans ?? [])])];
+  const tokenRef =
+    k3s.token && k3s.token !== "first-server" ? parseSecretRef(k3s.token) : undefined;
+  return {
+    version: k3s.version,
+    disable: k3s.disable ?? ["traefik"],
+    apiEndpoint,
+    serverUrl: `https://${apiEndpoint}:6443`,
+    tlsSans,
+    embeddedEtcd: usesEmbeddedEtcd(config),
+    token: tokenRef ? { kind: "onepassword", ref: tokenRef } : { kind: "first-server" },
+    kubeconfigMode: k3s.kubeconfigMode ?? "0600",
+  };
+}
+
+function planPlacements(
+  config: StackConfig,
+  nodes: PlannedNode[],
+  workloads: WorkloadSpec[],
+  problems: ConfigProblem[],
+): Record<string, PlannedPlacement> {
+  const etcd = usesEmbeddedEtcd(config);
+  const labelled = nodes.map((n) => ({
+    hostname: n.hostname,
+    labels: { ...n.labels, ...implicitLabels(n.hostname, n.role, etcd) },
+  }));
+  const placements: Record<string, PlannedPlacement> = {};
+  for (const workload of workloads) {
+    const configured = config.placement?.[workload.name];
+    const rule: PlacementConfig = configured ?? { ...workload.defaultPlacement };
+    if (!configured && workload.defaultPlacement) {
+      // A default in code can still name a label no node has (e.g. zigbee=true): same check.
+      problems.push(
+        ...checkPlacementRule(
+          `pi-cluster:placement.${workload.name} (default)`,
+          rule,
+          nodes.map((n) => n.hostname),
+          labelled,
+        ),
+      );
+    }
+    const node = "node" in rule ? rule.node : undefined;
+    const nodeSelector = {
+      ...(rule.nodeSelector ?? {}),
+      ...(node ? { "kubernetes.io/hostname": node } : {}),
+    };
+    const preferNodes = "preferNodes" in rule ? (rule.preferNodes ?? []) : [];
+    placements[workload.name] = {
+      workload: workload.name,
+      nodeSelector,
+      prefer: rule.prefer ?? {},
+      preferNodes,
+      eligibleNodes: eligibleNodes({ nodeSelector }, labelled),
+    };
+  }
+  return placements;
+}

@@ -1,0 +1,496 @@
+/**
+ * Rules across fields of a schema-valid stack config. Each rule adds a problem that names the
+ * config key, the bad value and what is allowed; all problems are reported together.
+ */
+import { ConfigProblem, showValue } from "./errors";
+import { StackConfig } from "./config";
+import { K3S_PACKAGED_COMPONENTS, MEMORY_SIZES_GB, MIN_SERVER_MEMORY_GB } from "./hardware";
+import {
+  inRange,
+  isDomain,
+  isHostname,
+  isIpv4,
+  parseAddressRange,
+  parseCidr,
+  rangesOverlap,
+} from "./net";
+import { isMemoryQuantity, memoryMi } from "./quantity";
+import { parseSecretRef } from "./secret-ref";
+
+const K3S_RELEASE = /^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** Labels k3s and the kubelet set on every node themselves; config may not set them. */
+export function implicitLabels(
+  hostname: string,
+  role: "server" | "agent",
+  embeddedEtcd: boolean,
+): Record<string, string> {
+  const labels: Record<string, string> = {
+    "kubernetes.io/hostname": hostname,
+    "kubernetes.io/arch": "arm64",
+    "kubernetes.io/os": "linux",
+  };
+  if (role === "server") {
+    labels["node-role.kubernetes.io/control-plane"] = "true";
+    labels["node-role.kubernetes.io/master"] = "true";
+    if (embeddedEtcd) labels["node-role.kubernetes.io/etcd"] = "true";
+  }
+  return labels;
+}
+
+/** True when the string is a valid Kubernetes label key (optional DNS prefix + name). */
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf("/");
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  if (prefix !== undefined && !(prefix.length <= 253 && prefix.split(".").every(isHostname))) {
+    return false;
+  }
+  return LABEL_NAME.test(name);
+}
+
+/** True when the string is a valid Kubernetes label value (may be empty). */
+export function isLabelValue(value: string): boolean {
+  return value === "" || LABEL_NAME.test(value);
+}
+
+/** Whether the stack uses embedded etcd: asked for, or implied by more than one server. */
+export function usesEmbeddedEtcd(config: StackConfig): boolean {
+  const servers = config.nodes.filter((n) => n.role === "server").length;
+  return config.cluster.k3s.embeddedEtcd ?? servers > 1;
+}
+
+/** Runs every cross-field rule; `workloads` are the names the stack deploys. */
+export function validateStackConfig(
+  config: StackConfig,
+  workloads: readonly string[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (key: string, message: string) =>
+    problems.push({ key, message: `${key}: ${message}` });
+  const { cluster, network, nodes } = config;
+  const k3s = cluster.k3s;
+
+  // --- cluster ---
+  if (!isDomain(cluster.domain)) {
+    add(
+      "pi-cluster:cluster.domain",
+      `${showValue(cluster.domain)} is not a lowercase DNS name; use one like lab.mtgibbs.dev`,
+    );
+  }
+  if (!/^[^/\s][^/]*$/.test(cluster.onepasswordVault) || cluster.onepasswordVault.trim() === "") {
+    add(
+      "pi-cluster:cluster.onepasswordVault",
+      `${showValue(cluster.onepasswordVault)} is not a vault name; give the vault's name or UUID without slashes`,
+    );
+  }
+  if (!K3S_RELEASE.test(k3s.version)) {
+    add(
+      "pi-cluster:cluster.k3s.version",
+      `${showValue(k3s.version)} is not a pinned k3s release; use an exact release such as v1.33.6+k3s1 ` +
+        `(channels like "stable" or "latest" change under you)`,
+    );
+  }
+  (k3s.disable ?? []).forEach((component, i) => {
+    if (!(K3S_PACKAGED_COMPONENTS as readonly string[]).includes(component)) {
+      add(
+        `pi-cluster:cluster.k3s.disable[${i}]`,
+        `${showValue(component)} is not a k3s packaged component; allowed: ${K3S_PACKAGED_COMPONENTS.join(", ")}`,
+      );
+    }
+  });
+  if (k3s.apiEndpoint !== undefined && !isIpv4(k3s.apiEndpoint) && !isDomain(k3s.apiEndpoint)) {
+    add(
+      "pi-cluster:cluster.k3s.apiEndpoint",
+      `${showValue(k3s.apiEndpoint)} is neither an IPv4 address nor a DNS name`,
+    );
+  }
+  (k3s.tlsSans ?? []).forEach((san, i) => {
+    if (!isIpv4(san) && !isDomain(san) && !isHostname(san)) {
+      add(
+        `pi-cluster:cluster.k3s.tlsSans[${i}]`,
+        `${showValue(san)} is neither an IPv4 address nor a DNS name`,
+      );
+    }
+  });
+  if (k3s.token !== undefined && k3s.token !== "first-server" && !parseSecretRef(k3s.token)) {
+    add(
+      "pi-cluster:cluster.k3s.token",
+      `${showValue(k3s.token)} is not allowed; use "first-server" (read it from the first server) or a ` +
+        `1Password reference op://<vault>/<item>/<field>, never the token itself`,
+    );
+  }
+  if (k3s.kubeconfigMode !== undefined && !/^0?[0-7]{3}$/.test(k3s.kubeconfigMode)) {
+    add(
+      "pi-cluster:cluster.k3s.kubeconfigMode",
+      `${showValue(k3s.kubeconfigMode)} is not a file mode; use octal such as "0600"`,
+    );
+  }
+
+  // --- network ---
+  const subnet = parseCidr(network.subnet);
+  if (!subnet) {
+    add(
+      "pi-cluster:network.subnet",
+      `${showValue(network.subnet)} is not an IPv4 CIDR; use one like 192.168.1.0/24`,
+    );
+  }
+  const checkIp = (key: string, ip: string, what: string, mustBeInSubnet: boolean) => {
+    if (!isIpv4(ip)) {
+      add(
+        key,
+        `${showValue(ip)} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.1.55)`,
+      );
+    } else if (mustBeInSubnet && subnet && !inRange(ip, subnet)) {
+      add(key, `${showValue(ip)} is outside the LAN ${network.subnet}; ${what} must be on it`);
+    }
+  };
+  checkIp("pi-cluster:network.gateway", network.gateway, "the gateway", true);
+  (network.nodeDns ?? []).forEach((ip, i) =>
+    checkIp(`pi-cluster:network.nodeDns[${i}]`, ip, "a resolver", false),
+  );
+  if (network.nas !== undefined) checkIp("pi-cluster:network.nas", network.nas, "the NAS", true);
+
+  // --- ssh ---
+  const checkUser = (key: string, user: string) => {
+    if (!UNIX_USER.test(user)) add(key, `${showValue(user)} is not a valid Linux user name`);
+  };
+  const checkKeyRef = (key: string, ref: string) => {
+    if (!parseSecretRef(ref)) {
+      add(
+        key,
+        `${ref.includes("PRIVATE KEY") ? "a private key value" : showValue(ref)} is not a 1Password ` +
+          `reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself`,
+      );
+    }
+  };
+  const checkPort = (key: string, port: number) => {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      add(key, `${showValue(port)} is not a TCP port; use a whole number from 1 to 65535`);
+    }
+  };
+  checkUser("pi-cluster:ssh.user", config.ssh.user);
+  checkKeyRef("pi-cluster:ssh.privateKey", config.ssh.privateKey);
+  if (config.ssh.port !== undefined) checkPort("pi-cluster:ssh.port", config.ssh.port);
+
+  // --- nodes ---
+  const embeddedEtcd = usesEmbeddedEtcd(config);
+  const servers = nodes.filter((n) => n.role === "server");
+  if (nodes.length === 0) {
+    add("pi-cluster:nodes", "the list is empty; give at least one node with role: server");
+  } else if (servers.length === 0) {
+    add(
+      "pi-cluster:nodes",
+      `no node has role "server" (roles: ${nodes.map((n) => `${n.hostname}=${n.role}`).join(", ")}); ` +
+        `a cluster needs one server, or an odd number (3, 5) for HA`,
+    );
+  } else if (servers.length > 1 && servers.length % 2 === 0) {
+    add(
+      "pi-cluster:nodes",
+      `${servers.length} servers (${servers.map((s) => s.hostname).join(", ")}) is an even number; ` +
+        `embedded etcd needs an odd number of servers (1, 3 or 5) to keep quorum`,
+    );
+  }
+  if (servers.length > 1 && cluster.k3s.embeddedEtcd === false) {
+    add(
+      "pi-cluster:cluster.k3s.embeddedEtcd",
+      `false is not allowed with ${servers.length} servers; more than one server needs embedded etcd`,
+    );
+  }
+  const clusterInits = nodes.filter((n) => n.clusterInit);
+  if (clusterInits.length > 1) {
+    add(
+      "pi-cluster:nodes",
+      `clusterInit is set on ${clusterInits.map((n) => n.hostname).join(" and ")}; only one server may ` +
+        `start the cluster (the others join it)`,
+    );
+  }
+
+  const seenHost = new Map<string, number>();
+  const seenIp = new Map<string, string>();
+  nodes.forEach((node, i) => {
+    const key = `pi-cluster:nodes[${i}]`;
+    if (!isHostname(node.hostname)) {
+      add(
+        `${key}.hostname`,
+        `${showValue(node.hostname)} is not a valid hostname; use lowercase letters, digits and '-' ` +
+          `(at most 63, e.g. pi5-worker-1)`,
+      );
+    }
+    const firstHost = seenHost.get(node.hostname);
+    if (firstHost !== undefined) {
+      add(
+        `${key}.hostname`,
+        `${showValue(node.hostname)} is already used by pi-cluster:nodes[${firstHost}]; hostnames must be unique`,
+      );
+    } else {
+      seenHost.set(node.hostname, i);
+    }
+    checkIp(`${key}.ip`, node.ip, "every node", true);
+    const ipOwner = seenIp.get(node.ip);
+    if (ipOwner !== undefined) {
+      add(
+        `${key}.ip`,
+        `${showValue(node.ip)} is used by both ${ipOwner} and ${node.hostname}; node IPs must be unique`,
+      );
+    } else {
+      seenIp.set(node.ip, node.hostname);
+    }
+    if (node.ip === network.gateway) {
+      add(`${key}.ip`, `${showValue(node.ip)} is the gateway's address`);
+    }
+    const sizes = MEMORY_SIZES_GB[node.model];
+    if (!sizes.includes(node.memoryGb)) {
+      add(
+        `${key}.memoryGb`,
+        `${showValue(node.memoryGb)} is not a RAM size of a ${node.model}; allowed: ${sizes.join(", ")}`,
+      );
+    }
+    if (node.role === "server" && node.memoryGb < MIN_SERVER_MEMORY_GB) {
+      add(
+        `${key}.role`,
+        `"server" is not allowed on ${node.hostname} (${node.model}, ${node.memoryGb} GB); a k3s server needs ` +
+          `at least ${MIN_SERVER_MEMORY_GB} GB, make it an agent`,
+      );
+    }
+    if (node.clusterInit && node.role !== "server") {
+      add(
+        `${key}.clusterInit`,
+        `true is not allowed on an agent (${node.hostname}); only a server can start the cluster`,
+      );
+    }
+    if (node.clusterInit && !embeddedEtcd) {
+      add(
+        `${key}.clusterInit`,
+        `true needs embedded etcd; set pi-cluster:cluster.k3s.embeddedEtcd: true or remove clusterInit`,
+      );
+    }
+    const implicit = implicitLabels(node.hostname, node.role, embeddedEtcd);
+    Object.entries(node.labels ?? {}).forEach(([label, value]) => {
+      if (!isLabelKey(label)) {
+        add(
+          `${key}.labels`,
+          `${showValue(label)} is not a valid label key (optional DNS prefix, then a name of at most 63 characters)`,
+        );
+      } else if (!isLabelValue(value)) {
+        add(
+          `${key}.labels.${label}`,
+          `${showValue(value)} is not a valid label value (at most 63 letters, digits, '-', '_', '.')`,
+        );
+      } else if (label in implicit) {
+        add(
+          `${key}.labels.${label}`,
+          `is set by k3s itself (${label}=${implicit[label]}); remove it from config`,
+        );
+      }
+    });
+    if (node.allocatableMemory !== undefined) {
+      if (!isMemoryQuantity(node.allocatableMemory)) {
+        add(
+          `${key}.allocatableMemory`,
+          `${showValue(node.allocatableMemory)} is not a memory quantity; use e.g. 910Mi or 7.5Gi`,
+        );
+      } else if (memoryMi(node.allocatableMemory) > node.memoryGb * 1024) {
+        add(
+          `${key}.allocatableMemory`,
+          `${showValue(node.allocatableMemory)} is more than the ${node.memoryGb} GB installed`,
+        );
+      }
+    }
+    if (node.k3sMemory !== undefined && !isMemoryQuantity(node.k3sMemory)) {
+      add(
+        `${key}.k3sMemory`,
+        `${showValue(node.k3sMemory)} is not a memory quantity; use e.g. 200Mi`,
+      );
+    }
+    if (node.interface !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(node.interface)) {
+      add(
+        `${key}.interface`,
+        `${showValue(node.interface)} is not a network interface name (e.g. eth0)`,
+      );
+    }
+    if (node.ssh?.user !== undefined) checkUser(`${key}.ssh.user`, node.ssh.user);
+    if (node.ssh?.privateKey !== undefined)
+      checkKeyRef(`${key}.ssh.privateKey`, node.ssh.privateKey);
+    if (node.ssh?.port !== undefined) checkPort(`${key}.ssh.port`, node.ssh.port);
+    if (
+      node.ssh?.hostKey !== undefined &&
+      !/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/.test(node.ssh.hostKey)
+    ) {
+      add(
+        `${key}.ssh.hostKey`,
+        `${showValue(node.ssh.hostKey)} is not an SSH public host key; use "ssh-ed25519 AAAA..." from ssh-keyscan`,
+      );
+    }
+  });
+
+  if (k3s.apiEndpoint !== undefined && isIpv4(k3s.apiEndpoint)) {
+    const owner = nodes.find((n) => n.ip === k3s.apiEndpoint);
+    if (owner && owner.role !== "server") {
+      add(
+        "pi-cluster:cluster.k3s.apiEndpoint",
+        `${showValue(k3s.apiEndpoint)} is ${owner.hostname}'s address, an agent; point it at a server`,
+      );
+    }
+  }
+
+  // --- placement ---
+  const effectiveLabels = nodes.map((n) => ({
+    hostname: n.hostname,
+    labels: { ...(n.labels ?? {}), ...implicitLabels(n.hostname, n.role, embeddedEtcd) },
+  }));
+  const hostnames = nodes.map((n) => n.hostname);
+  Object.entries(config.placement ?? {}).forEach(([workload, rule]) => {
+    const key = `pi-cluster:placement.${workload}`;
+    if (!workloads.includes(workload)) {
+      add(
+        key,
+        `${showValue(workload)} is not a workload of this stack; allowed: ${[...workloads].sort().join(", ")}`,
+      );
+      return;
+    }
+    problems.push(...checkPlacementRule(key, rule, hostnames, effectiveLabels));
+  });
+
+  // --- metallb ---
+  if (config.metallb) {
+    const key = "pi-cluster:metallb";
+    if (!(k3s.disable ?? []).includes("servicelb")) {
+      add(
+        "pi-cluster:cluster.k3s.disable",
+        `must include "servicelb" when pi-cluster:metallb is set; k3s's ServiceLB and MetalLB would both ` +
+          `answer for LoadBalancer services`,
+      );
+    }
+    const ranges = config.metallb.addresses.map((entry, i) => {
+      const range = parseAddressRange(entry);
+      if (!range) {
+        add(
+          `${key}.addresses[${i}]`,
+          `${showValue(entry)} is not an address range; use 10.0.0.100-10.0.0.104 or 10.0.0.53/32`,
+        );
+      } else if (subnet && !(range.first >= subnet.first && range.last <= subnet.last)) {
+        add(
+          `${key}.addresses[${i}]`,
+          `${showValue(entry)} is outside the LAN ${network.subnet}; MetalLB L2 answers only on the nodes' LAN`,
+        );
+      } else {
+        const taken = [
+          ...nodes.map((n) => ({ ip: n.ip, by: `node ${n.hostname}` })),
+          { ip: network.gateway, by: "the gateway" },
+          ...(network.nas ? [{ ip: network.nas, by: "the NAS" }] : []),
+          ...(k3s.apiEndpoint ? [{ ip: k3s.apiEndpoint, by: "the k3s API endpoint" }] : []),
+        ];
+        for (const t of taken) {
+          if (inRange(t.ip, range)) {
+            add(
+              `${key}.addresses[${i}]`,
+              `${showValue(entry)} contains ${t.ip}, which is ${t.by}; keep the pool clear of it`,
+            );
+          }
+        }
+      }
+      return range;
+    });
+    ranges.forEach((a, i) =>
+      ranges.slice(i + 1).forEach((b, j) => {
+        if (a && b && rangesOverlap(a, b)) {
+          add(
+            `${key}.addresses[${i + j + 1}]`,
+            `${showValue(config.metallb!.addresses[i + j + 1])} overlaps ${showValue(config.metallb!.addresses[i])}`,
+          );
+        }
+      }),
+    );
+    const usedBy = new Map<string, string>();
+    Object.entries(config.metallb.services ?? {}).forEach(([service, ip]) => {
+      const serviceKey = `${key}.services.${service}`;
+      if (!isIpv4(ip)) {
+        add(serviceKey, `${showValue(ip)} is not a valid IPv4 address`);
+        return;
+      }
+      if (!ranges.some((r) => r && inRange(ip, r))) {
+        add(
+          serviceKey,
+          `${showValue(ip)} is outside the MetalLB pool (${config.metallb!.addresses.join(", ")})`,
+        );
+      }
+      const other = usedBy.get(ip);
+      if (other) add(serviceKey, `address ${ip} is used by both ${other} and ${service}`);
+      else usedBy.set(ip, service);
+    });
+  }
+  return problems;
+}
+
+/** Checks one placement rule against the nodes; shared by config rules and code defaults. */
+export function checkPlacementRule(
+  key: string,
+  rule: {
+    node?: string;
+    nodeSelector?: Readonly<Record<string, string>>;
+    prefer?: Readonly<Record<string, string>>;
+    preferNodes?: readonly string[];
+  },
+  hostnames: readonly string[],
+  nodes: readonly { hostname: string; labels: Readonly<Record<string, string>> }[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (k: string, message: string) =>
+    problems.push({ key: k, message: `${k}: ${message}` });
+  const labelsInUse = () =>
+    [...new Set(nodes.flatMap((n) => Object.entries(n.labels).map(([k, v]) => `${k}=${v}`)))]
+      .filter((l) => !l.startsWith("kubernetes.io/"))
+      .sort()
+      .join(", ");
+  if (rule.node !== undefined && !hostnames.includes(rule.node)) {
+    add(
+      `${key}.node`,
+      `${showValue(rule.node)} is not a node of this stack; allowed: ${hostnames.join(", ")}`,
+    );
+  }
+  for (const [label, value] of Object.entries(rule.nodeSelector ?? {})) {
+    if (!nodes.some((n) => n.labels[label] === value)) {
+      add(
+        `${key}.nodeSelector`,
+        `no node has the label ${label}=${value}; labels in use: ${labelsInUse()}`,
+      );
+    }
+  }
+  for (const [label, value] of Object.entries(rule.prefer ?? {})) {
+    if (!nodes.some((n) => n.labels[label] === value)) {
+      add(
+        `${key}.prefer`,
+        `no node has the label ${label}=${value}; labels in use: ${labelsInUse()}`,
+      );
+    }
+  }
+  (rule.preferNodes ?? []).forEach((h, i) => {
+    if (!hostnames.includes(h)) {
+      add(
+        `${key}.preferNodes[${i}]`,
+        `${showValue(h)} is not a node of this stack; allowed: ${hostnames.join(", ")}`,
+      );
+    }
+  });
+  if (problems.length === 0 && eligibleNodes(rule, nodes).length === 0) {
+    add(
+      key,
+      `no node satisfies both node ${rule.node} and nodeSelector ${JSON.stringify(rule.nodeSelector)}`,
+    );
+  }
+  return problems;
+}
+
+/** Nodes that satisfy a rule's hard constraints (`node`, `nodeSelector`), in node order. */
+export function eligibleNodes(
+  rule: { node?: string; nodeSelector?: Readonly<Record<string, string>> },
+  nodes: readonly { hostname: string; labels: Readonly<Record<string, string>> }[],
+): string[] {
+  return nodes
+    .filter((n) => rule.node === undefined || n.hostname === rule.node)
+    .filter((n) => Object.entries(rule.nodeSelector ?? {}).every(([k, v]) => n.labels[k] === v))
+    .map((n) => n.hostname);
+}
