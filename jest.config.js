@@ -2,7 +2,7 @@
 module.exports = {
   testEnvironment: "node",
   testMatch: ["<rootDir>/tests/**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+  transform: { "^.+\\.ts$": "ts-jest" },
   // Each stack run loads the Pulumi SDK and providers afresh; give slow machines room.
   testTimeout: 120000,
 };

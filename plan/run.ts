@@ -87,12 +87,21 @@ export async function runStackOffline(stack: string, options: RunOptions = {}): 
 
   const { runStack } = await import("../stacks");
   let topology: Topology | undefined;
+  // The program's own error (a ConfigError, say) is caught inside the stack and re-thrown here:
+  // thrown through the SDK it would surface as an unhandled rejection and end the process.
+  let failure: unknown;
   const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
-    recorder.attach();
-    const result = runStack(stack);
-    topology = result.topology;
-    return result.outputs;
+    try {
+      recorder.attach();
+      const result = runStack(stack);
+      topology = result.topology;
+      return result.outputs;
+    } catch (error) {
+      failure = error;
+      return {};
+    }
   })) as Record<string, unknown>;
   await waitForRPCs();
+  if (failure !== undefined) throw failure;
   return { stack, topology: topology!, resources: recorder.all(), outputs };
 }

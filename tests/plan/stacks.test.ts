@@ -1,0 +1,83 @@
+/** Every stack plans offline, writes a complete plan, and keeps its secrets out of it. */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { canary } from "../../plan/mocks";
+import { writePlan, isKubernetesObject, manifestOf } from "../../plan/render";
+import { StackRun } from "../../plan/run";
+import { ConfigError } from "../../topology/errors";
+import { runStack, KNOWN_STACKS } from "../../stacks";
+import { validateObject } from "../support/kube-schema";
+import { planStack, STACKS } from "../support/stack";
+
+const runs = new Map<string, StackRun>();
+const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), "pi-cluster-plan-"));
+
+beforeAll(async () => {
+  // One stack at a time: the Pulumi runtime is process-global.
+  for (const stack of STACKS) runs.set(stack, await planStack(stack));
+});
+
+afterAll(() => fs.rmSync(outRoot, { recursive: true, force: true }));
+
+test("the program knows exactly the three stacks with a Pulumi.<stack>.yaml", () => {
+  expect(KNOWN_STACKS).toEqual([...STACKS]);
+  for (const stack of STACKS) expect(fs.existsSync(path.join(__dirname, "../..", `Pulumi.${stack}.yaml`))).toBe(true);
+});
+
+test("an unknown stack fails with the list of known ones", () => {
+  expect(() => runStack("pi-k4s")).toThrow(
+    'unknown stack "pi-k4s": known stacks are pi-k3s, pi5-expansion, homelab-ha (each has a Pulumi.<stack>.yaml; create one with `pulumi stack init <name>`)',
+  );
+});
+
+describe.each(STACKS)("%s", (stack) => {
+  const run = () => runs.get(stack)!;
+
+  test("writes resources.json, capacity.md and every manifest, with no secret value", () => {
+    const files = writePlan(run(), outRoot);
+    expect(files).toEqual(expect.arrayContaining(["resources.json", "capacity.md"]));
+    const all = files.map((f) => fs.readFileSync(path.join(outRoot, stack, f), "utf8")).join("\n");
+    expect(all).not.toContain("SECRET-CANARY");
+    const recorded = JSON.parse(fs.readFileSync(path.join(outRoot, stack, "resources.json"), "utf8")) as unknown[];
+    expect(recorded).toHaveLength(run().resources.length);
+  });
+
+  test("capacity.md lists every node with its budget", () => {
+    const report = fs.readFileSync(path.join(outRoot, stack, "capacity.md"), "utf8");
+    for (const node of run().topology.nodes) expect(report).toContain(`## ${node.hostname}`);
+  });
+
+  test("every Kubernetes object is schema-valid", () => {
+    const problems = run().resources.filter(isKubernetesObject).flatMap((r) => validateObject(manifestOf(r)));
+    expect(problems).toEqual([]);
+  });
+});
+
+test("a broken config fails the run with the key, the value and what is allowed", async () => {
+  await expect(planStack("pi-k3s", (raw) => (raw.nodes[0].model = "pi6"))).rejects.toThrow(ConfigError);
+  await expect(planStack("pi-k3s", (raw) => (raw.nodes[0].model = "pi6"))).rejects.toThrow(
+    'pi-cluster:nodes[0].model: "pi6" is not allowed; allowed: pi3, pi4, pi5',
+  );
+});
+
+test("a secret that reaches an unmarked input fails the plan", () => {
+  const base = runs.get("pi-k3s")!;
+  const leaky: StackRun = {
+    ...base,
+    resources: [
+      ...base.resources,
+      {
+        type: "kubernetes:core/v1:ConfigMap",
+        name: "leaky",
+        dependsOn: [],
+        custom: true,
+        inputs: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "leaky", namespace: "default" }, data: { token: canary("op://pi-cluster/k3s/token") } },
+        options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, aliases: 0, ignoreChanges: [], additionalSecretOutputs: [] },
+      },
+    ],
+  };
+  expect(() => writePlan(leaky, outRoot)).toThrow(
+    "a secret reached the plan output unmarked (it would be stored or logged in clear):\n  resources.json holds the value of op://pi-cluster/k3s/token",
+  );
+});
