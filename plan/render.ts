@@ -14,15 +14,28 @@ import { isSecretInput, RecordedResource } from "./record";
 import { StackRun } from "./run";
 import { nodeScripts } from "./scripts";
 
-/** Replaces every secret input by a reference to where its value comes from. */
-export function maskSecrets(value: unknown): unknown {
+/**
+ * Replaces every secret input by a reference to where its value comes from. Inside a secret
+ * object (Pulumi marks a whole SSH connection secret for its key) only the values that hold a
+ * secret are masked, so the plan still shows the host and user.
+ */
+export function maskSecrets(value: unknown, insideSecretObject = false): unknown {
   if (isSecretInput(value)) {
-    const sources = [...new Set(canariesIn(JSON.stringify(value.value) ?? ""))];
+    const inner = value.value;
+    if (inner !== null && typeof inner === "object") return maskSecrets(inner, true);
+    const sources = [...new Set(canariesIn(String(inner)))];
+    // A secret with no known source (derived in the program) is hidden all the same.
     return sources.length > 0 ? sources.map((s) => `<secret ${s}>`).join(" ") : "<secret>";
   }
-  if (Array.isArray(value)) return value.map(maskSecrets);
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, insideSecretObject));
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, maskSecrets(v, insideSecretObject)]),
+    );
+  }
+  if (insideSecretObject && typeof value === "string") {
+    const sources = [...new Set(canariesIn(value))];
+    if (sources.length > 0) return sources.map((s) => `<secret ${s}>`).join(" ");
   }
   return value;
 }

@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { planTopology, rawStackConfig } from "../topology/plan";
 import { Topology } from "../topology/types";
 import { WorkloadSpec } from "../topology/workloads";
+import { K3sCluster } from "../components/cluster/k3s-cluster";
+import { OnePasswordSecrets } from "../components/secrets/onepassword";
 
 /** What a composed stack returns: its plan (for the offline plan) and its stack outputs. */
 export interface StackResult {
@@ -23,11 +25,15 @@ export interface ComposeArgs {
 /** Plans the stack from its config and declares its resources. */
 export function composeStack(stack: string, args: ComposeArgs): StackResult {
   const topology = planTopology(stack, rawStackConfig(pulumi.runtime.allConfig()), args.workloads);
+  const secrets = new OnePasswordSecrets();
+  const cluster = new K3sCluster(stack, { topology, secrets });
   return {
     topology,
     outputs: {
       apiServer: topology.k3s.serverUrl,
       nodes: topology.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role })),
+      // `pulumi stack output kubeconfig --show-secrets > kubeconfig` to use kubectl.
+      kubeconfig: cluster.kubeconfig,
     },
   };
 }
