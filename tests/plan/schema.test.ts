@@ -9,7 +9,9 @@ const deployment = (extra: Record<string, unknown> = {}, name = "homepage") => (
     selector: { matchLabels: { app: "homepage" } },
     template: {
       metadata: { labels: { app: "homepage" } },
-      spec: { containers: [{ name: "homepage", image: "ghcr.io/gethomepage/homepage:v1.12.3", ...extra }] },
+      spec: {
+        containers: [{ name: "homepage", image: "ghcr.io/gethomepage/homepage:v1.12.3", ...extra }],
+      },
     },
   },
 });
@@ -48,7 +50,9 @@ test("custom resources are checked against the pinned CRDs", () => {
     spec: { addresses: ["10.0.0.100-10.0.0.104"], autoAssign: false },
   };
   expect(validateObject(pool)).toEqual([]);
-  expect(validateObject({ ...pool, spec: { addresses: ["10.0.0.100-10.0.0.104"], autoassign: false } })).toEqual([
+  expect(
+    validateObject({ ...pool, spec: { addresses: ["10.0.0.100-10.0.0.104"], autoassign: false } }),
+  ).toEqual([
     "metallb.io/v1beta1 IPAddressPool lan: /spec must NOT have additional properties (autoassign)",
   ]);
   expect(validateObject({ ...pool, apiVersion: "metallb.io/v1alpha1" })[0]).toMatch(

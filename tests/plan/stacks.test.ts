@@ -22,7 +22,8 @@ afterAll(() => fs.rmSync(outRoot, { recursive: true, force: true }));
 
 test("the program knows exactly the three stacks with a Pulumi.<stack>.yaml", () => {
   expect(KNOWN_STACKS).toEqual([...STACKS]);
-  for (const stack of STACKS) expect(fs.existsSync(path.join(__dirname, "../..", `Pulumi.${stack}.yaml`))).toBe(true);
+  for (const stack of STACKS)
+    expect(fs.existsSync(path.join(__dirname, "../..", `Pulumi.${stack}.yaml`))).toBe(true);
 });
 
 test("an unknown stack fails with the list of known ones", () => {
@@ -39,7 +40,9 @@ describe.each(STACKS)("%s", (stack) => {
     expect(files).toEqual(expect.arrayContaining(["resources.json", "capacity.md"]));
     const all = files.map((f) => fs.readFileSync(path.join(outRoot, stack, f), "utf8")).join("\n");
     expect(all).not.toContain("SECRET-CANARY");
-    const recorded = JSON.parse(fs.readFileSync(path.join(outRoot, stack, "resources.json"), "utf8")) as unknown[];
+    const recorded = JSON.parse(
+      fs.readFileSync(path.join(outRoot, stack, "resources.json"), "utf8"),
+    ) as unknown[];
     expect(recorded).toHaveLength(run().resources.length);
   });
 
@@ -49,13 +52,17 @@ describe.each(STACKS)("%s", (stack) => {
   });
 
   test("every Kubernetes object is schema-valid", () => {
-    const problems = run().resources.filter(isKubernetesObject).flatMap((r) => validateObject(manifestOf(r)));
+    const problems = run()
+      .resources.filter(isKubernetesObject)
+      .flatMap((r) => validateObject(manifestOf(r)));
     expect(problems).toEqual([]);
   });
 });
 
 test("a broken config fails the run with the key, the value and what is allowed", async () => {
-  await expect(planStack("pi-k3s", (raw) => (raw.nodes[0].model = "pi6"))).rejects.toThrow(ConfigError);
+  await expect(planStack("pi-k3s", (raw) => (raw.nodes[0].model = "pi6"))).rejects.toThrow(
+    ConfigError,
+  );
   await expect(planStack("pi-k3s", (raw) => (raw.nodes[0].model = "pi6"))).rejects.toThrow(
     'pi-cluster:nodes[0].model: "pi6" is not allowed; allowed: pi3, pi4, pi5',
   );
@@ -72,8 +79,20 @@ test("a secret that reaches an unmarked input fails the plan", () => {
         name: "leaky",
         dependsOn: [],
         custom: true,
-        inputs: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "leaky", namespace: "default" }, data: { token: canary("op://pi-cluster/k3s/token") } },
-        options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, aliases: 0, ignoreChanges: [], additionalSecretOutputs: [] },
+        inputs: {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "leaky", namespace: "default" },
+          data: { token: canary("op://pi-cluster/k3s/token") },
+        },
+        options: {
+          protect: false,
+          retainOnDelete: false,
+          deleteBeforeReplace: false,
+          aliases: 0,
+          ignoreChanges: [],
+          additionalSecretOutputs: [],
+        },
       },
     ],
   };

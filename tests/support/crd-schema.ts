@@ -10,7 +10,8 @@ import addFormats from "ajv-formats";
 import * as YAML from "yaml";
 
 /** Where the upstream chart data lives; CI has `shared/` beside the clone. */
-export const CHARTS_DIR = process.env.PI_CLUSTER_CHARTS_DIR ?? path.resolve(__dirname, "../../../shared/charts");
+export const CHARTS_DIR =
+  process.env.PI_CLUSTER_CHARTS_DIR ?? path.resolve(__dirname, "../../../shared/charts");
 
 /** CRD files per group, relative to CHARTS_DIR. */
 const CRD_FILES = [
@@ -26,13 +27,23 @@ type Schema = Record<string, unknown>;
 function closeSchema(schema: Schema): Schema {
   const out: Schema = { ...schema };
   for (const key of Object.keys(out)) if (key.startsWith("x-kubernetes-")) delete out[key];
-  if (schema.properties && !("additionalProperties" in schema) && !schema["x-kubernetes-preserve-unknown-fields"]) {
+  if (
+    schema.properties &&
+    !("additionalProperties" in schema) &&
+    !schema["x-kubernetes-preserve-unknown-fields"]
+  ) {
     out.additionalProperties = false;
   }
   if (schema.properties) {
-    out.properties = Object.fromEntries(Object.entries(schema.properties as Record<string, Schema>).map(([k, v]) => [k, closeSchema(v)]));
+    out.properties = Object.fromEntries(
+      Object.entries(schema.properties as Record<string, Schema>).map(([k, v]) => [
+        k,
+        closeSchema(v),
+      ]),
+    );
   }
-  if (schema.items && typeof schema.items === "object") out.items = closeSchema(schema.items as Schema);
+  if (schema.items && typeof schema.items === "object")
+    out.items = closeSchema(schema.items as Schema);
   if (schema.additionalProperties && typeof schema.additionalProperties === "object") {
     out.additionalProperties = closeSchema(schema.additionalProperties as Schema);
   }
@@ -60,13 +71,20 @@ function load(): Map<string, ValidateFunction> {
       );
     }
     const crd = YAML.parse(fs.readFileSync(file, "utf8")) as {
-      spec: { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: Schema } }[] };
+      spec: {
+        group: string;
+        names: { kind: string };
+        versions: { name: string; served: boolean; schema: { openAPIV3Schema: Schema } }[];
+      };
     };
     for (const version of crd.spec.versions.filter((v) => v.served)) {
       const schema = closeSchema(version.schema.openAPIV3Schema);
       // apiVersion/kind/metadata are checked elsewhere; the CRD leaves metadata open.
       schema.properties = { ...(schema.properties as object), metadata: { type: "object" } };
-      validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(schema));
+      validators.set(
+        `${crd.spec.group}/${version.name} ${crd.spec.names.kind}`,
+        ajv.compile(schema),
+      );
     }
   }
   return validators;
@@ -86,6 +104,7 @@ export function validateCustomResource(object: Record<string, unknown>): string[
   if (!validate) return [`the CRDs serve no ${key} (served: ${[...load().keys()].join(", ")})`];
   if (validate(object)) return [];
   return (validate.errors ?? []).map(
-    (e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
+    (e) =>
+      `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
   );
 }

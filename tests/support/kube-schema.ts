@@ -31,7 +31,8 @@ function typedClassName(apiVersion: string, kind: string): string {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_SUBDOMAIN =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Kinds whose names must be a DNS-1123 label (they become DNS names or label values). */
 const LABEL_NAMED_KINDS = new Set(["Namespace", "Service"]);
 
@@ -40,19 +41,26 @@ export function unknownFields(value: unknown, typeName: string, at = ""): string
   if (value === null || value === undefined) return [];
   const arrayOf = /^Array<(.+)>$/.exec(typeName);
   if (arrayOf) {
-    return Array.isArray(value) ? value.flatMap((v, i) => unknownFields(v, arrayOf[1], `${at}[${i}]`)) : [];
+    return Array.isArray(value)
+      ? value.flatMap((v, i) => unknownFields(v, arrayOf[1], `${at}[${i}]`))
+      : [];
   }
   const mapOf = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
   if (mapOf) {
     return typeof value === "object"
-      ? Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => unknownFields(v, mapOf[1], `${at}.${k}`))
+      ? Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+          unknownFields(v, mapOf[1], `${at}.${k}`),
+        )
       : [];
   }
   const model = (k8s as unknown as Record<string, Typed | undefined>)[typeName];
-  if (!model || typeof model.getAttributeTypeMap !== "function" || typeof value !== "object") return [];
+  if (!model || typeof model.getAttributeTypeMap !== "function" || typeof value !== "object")
+    return [];
   const fields = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
   return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) =>
-    fields.has(key) ? unknownFields(v, fields.get(key)!, `${at}.${key}`) : [`${at}.${key}`.replace(/^\./, "")],
+    fields.has(key)
+      ? unknownFields(v, fields.get(key)!, `${at}.${key}`)
+      : [`${at}.${key}`.replace(/^\./, "")],
   );
 }
 
@@ -65,9 +73,13 @@ export function validateObject(object: Record<string, unknown>): string[] {
   const id = `${apiVersion} ${kind} ${String(meta.name)}`;
 
   if (typeof meta.name !== "string" || meta.name === "") {
-    problems.push(`${id}: metadata.name is missing (the provider would invent one with a random suffix)`);
+    problems.push(
+      `${id}: metadata.name is missing (the provider would invent one with a random suffix)`,
+    );
   } else if (!(LABEL_NAMED_KINDS.has(kind) ? DNS_LABEL : DNS_SUBDOMAIN).test(meta.name)) {
-    problems.push(`${id}: metadata.name "${meta.name}" is not a valid ${LABEL_NAMED_KINDS.has(kind) ? "DNS-1123 label" : "DNS-1123 subdomain"}`);
+    problems.push(
+      `${id}: metadata.name "${meta.name}" is not a valid ${LABEL_NAMED_KINDS.has(kind) ? "DNS-1123 label" : "DNS-1123 subdomain"}`,
+    );
   }
   if (typeof meta.namespace === "string" && !DNS_LABEL.test(meta.namespace)) {
     problems.push(`${id}: metadata.namespace "${meta.namespace}" is not a valid namespace name`);
@@ -84,6 +96,10 @@ export function validateObject(object: Record<string, unknown>): string[] {
   } catch (error) {
     problems.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  problems.push(...unknownFields(object, typedClassName(apiVersion, kind)).map((f) => `${id}: unknown field ${f}`));
+  problems.push(
+    ...unknownFields(object, typedClassName(apiVersion, kind)).map(
+      (f) => `${id}: unknown field ${f}`,
+    ),
+  );
   return problems;
 }

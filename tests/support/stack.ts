@@ -12,7 +12,8 @@ export const STACKS = ["pi-k3s", "pi5-expansion", "homelab-ha"] as const;
 export function rawConfig(stack: string): Record<string, any> {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(readStackConfigFile(stack))) {
-    if (key.startsWith(`${CONFIG_NAMESPACE}:`)) raw[key.slice(CONFIG_NAMESPACE.length + 1)] = structuredClone(value);
+    if (key.startsWith(`${CONFIG_NAMESPACE}:`))
+      raw[key.slice(CONFIG_NAMESPACE.length + 1)] = structuredClone(value);
   }
   return raw;
 }
@@ -44,7 +45,13 @@ export function ofType(run: StackRun, type: string): RecordedResource[] {
 export function named(run: StackRun, type: string, name: string): RecordedResource {
   const found = run.resources.find((r) => r.type === type && r.name === name);
   if (!found) {
-    throw new Error(`no ${type} named ${name}; have: ${ofType(run, type).map((r) => r.name).join(", ") || "none"}`);
+    throw new Error(
+      `no ${type} named ${name}; have: ${
+        ofType(run, type)
+          .map((r) => r.name)
+          .join(", ") || "none"
+      }`,
+    );
   }
   return found;
 }

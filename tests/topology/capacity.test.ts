@@ -5,7 +5,11 @@ import { memoryMi } from "../../topology/quantity";
 import { resources, WorkloadSpec } from "../../topology/workloads";
 import { rawConfig } from "../support/stack";
 
-const workload = (name: string, memory: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec => ({
+const workload = (
+  name: string,
+  memory: string,
+  extra: Partial<WorkloadSpec> = {},
+): WorkloadSpec => ({
   name,
   namespace: name,
   kind: "Deployment",
@@ -19,7 +23,11 @@ function plan(stack: string, workloads: WorkloadSpec[], placement?: Record<strin
   return planTopology(stack, raw, workloads);
 }
 
-function problems(stack: string, workloads: WorkloadSpec[], placement?: Record<string, unknown>): string[] {
+function problems(
+  stack: string,
+  workloads: WorkloadSpec[],
+  placement?: Record<string, unknown>,
+): string[] {
   try {
     plan(stack, workloads, placement);
     return [];
@@ -46,7 +54,9 @@ test("k3s's own workloads are counted unless disabled", () => {
   const raw = rawConfig("pi-k3s");
   raw.cluster.k3s.disable = ["traefik", "metrics-server"];
   const without = planTopology("pi-k3s", raw, []);
-  expect(without.capacity.flatMap((n) => n.pods.map((p) => p.workload))).not.toContain("metrics-server");
+  expect(without.capacity.flatMap((n) => n.pods.map((p) => p.workload))).not.toContain(
+    "metrics-server",
+  );
 });
 
 test("a pinned workload lands on its node; floating ones go where there is most room", () => {
@@ -58,7 +68,9 @@ test("a pinned workload lands on its node; floating ones go where there is most 
 });
 
 test("preferred nodes win while they have room", () => {
-  const topology = plan("pi-k3s", [workload("site", "128Mi")], { site: { preferNodes: ["pi3-worker-2"] } });
+  const topology = plan("pi-k3s", [workload("site", "128Mi")], {
+    site: { preferNodes: ["pi3-worker-2"] },
+  });
   expect(podsOn(topology, "pi3-worker-2")).toEqual(["site:expected"]);
 });
 
@@ -66,22 +78,31 @@ test("a DaemonSet counts on every eligible node", () => {
   const topology = plan("pi5-expansion", [workload("exporter", "32Mi", { kind: "DaemonSet" })], {
     exporter: { nodeSelector: { "memory-class": "low" } },
   });
-  expect(topology.capacity.map((n) => n.pods.some((p) => p.workload === "exporter"))).toEqual([false, false, true, true]);
+  expect(topology.capacity.map((n) => n.pods.some((p) => p.workload === "exporter"))).toEqual([
+    false,
+    false,
+    true,
+    true,
+  ]);
 });
 
 test("replicas spread over distinct nodes", () => {
   const topology = plan("homelab-ha", [workload("dns", "128Mi", { replicas: 2 })], {
     dns: { nodeSelector: { "node-role.kubernetes.io/control-plane": "true" } },
   });
-  const hosts = topology.capacity.filter((n) => n.pods.some((p) => p.workload === "dns")).map((n) => n.hostname);
+  const hosts = topology.capacity
+    .filter((n) => n.pods.some((p) => p.workload === "dns"))
+    .map((n) => n.hostname);
   expect(hosts).toHaveLength(2);
 });
 
 test("a node whose pods request more than it has fails the plan, naming what is there", () => {
-  expect(problems("pi-k3s", [workload("unbound", "512Mi"), workload("homepage", "256Mi")], {
-    unbound: { node: "pi3-worker-1" },
-    homepage: { node: "pi3-worker-1" },
-  })).toEqual([
+  expect(
+    problems("pi-k3s", [workload("unbound", "512Mi"), workload("homepage", "256Mi")], {
+      unbound: { node: "pi3-worker-1" },
+      homepage: { node: "pi3-worker-1" },
+    }),
+  ).toEqual([
     "node pi3-worker-1 is overcommitted: pods request 768Mi of memory but only 710Mi is free for pods " +
       "(910Mi allocatable minus 200Mi for k3s); move a workload with pi-cluster:placement or lower its requests. " +
       "On this node: unbound 512Mi (pinned), homepage 256Mi (pinned)",
@@ -89,16 +110,22 @@ test("a node whose pods request more than it has fails the plan, naming what is 
 });
 
 test("a floating workload too big for every node fails on the roomiest one", () => {
-  expect(problems("pi-k3s", [workload("immich-ml", "8Gi")])[0]).toMatch(/^node pi-k3s is overcommitted: pods request 8\.0Gi of memory but only 7\.1Gi is free/);
+  expect(problems("pi-k3s", [workload("immich-ml", "8Gi")])[0]).toMatch(
+    /^node pi-k3s is overcommitted: pods request 8\.0Gi of memory but only 7\.1Gi is free/,
+  );
 });
 
 test("two workloads claiming one host port on one node fail", () => {
   const hostPorts = [{ port: 80, protocol: "TCP" as const }];
   expect(
-    problems("pi-k3s", [workload("pihole", "128Mi", { hostPorts }), workload("ingress", "128Mi", { hostPorts })], {
-      pihole: { node: "pi-k3s" },
-      ingress: { node: "pi-k3s" },
-    }),
+    problems(
+      "pi-k3s",
+      [workload("pihole", "128Mi", { hostPorts }), workload("ingress", "128Mi", { hostPorts })],
+      {
+        pihole: { node: "pi-k3s" },
+        ingress: { node: "pi-k3s" },
+      },
+    ),
   ).toEqual([
     "pi-cluster:placement.ingress: host port 80/TCP on node pi-k3s is used by both pihole and ingress; place one of them on another node or change its port",
   ]);
@@ -106,7 +133,11 @@ test("two workloads claiming one host port on one node fail", () => {
 
 test("a default placement in code naming a missing label is reported like config", () => {
   expect(
-    problems("pi-k3s", [workload("home-assistant", "512Mi", { defaultPlacement: { nodeSelector: { zigbee: "true" } } })]),
+    problems("pi-k3s", [
+      workload("home-assistant", "512Mi", {
+        defaultPlacement: { nodeSelector: { zigbee: "true" } },
+      }),
+    ]),
   ).toEqual([
     "pi-cluster:placement.home-assistant (default).nodeSelector: no node has the label zigbee=true; labels in use: node-role.kubernetes.io/control-plane=true, node-role.kubernetes.io/master=true",
   ]);

@@ -18,7 +18,11 @@ const web: WorkloadSpec = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are mutated freely
 type Raw = Record<string, any>;
 
-function problemsOf(stack: string, mutate: (raw: Raw) => void, workloads: WorkloadSpec[] = [web]): string[] {
+function problemsOf(
+  stack: string,
+  mutate: (raw: Raw) => void,
+  workloads: WorkloadSpec[] = [web],
+): string[] {
   const raw = rawConfig(stack);
   mutate(raw);
   try {
@@ -96,7 +100,8 @@ const cases: Case[] = [
   {
     rule: "IP outside the LAN",
     mutate: (r) => (r.nodes[1].ip = "10.0.0.53"),
-    message: 'pi-cluster:nodes[1].ip: "10.0.0.53" is outside the LAN 192.168.1.0/24; every node must be on it',
+    message:
+      'pi-cluster:nodes[1].ip: "10.0.0.53" is outside the LAN 192.168.1.0/24; every node must be on it',
   },
   {
     rule: "malformed hostname",
@@ -107,7 +112,8 @@ const cases: Case[] = [
   {
     rule: "malformed domain",
     mutate: (r) => (r.cluster.domain = "lab"),
-    message: 'pi-cluster:cluster.domain: "lab" is not a lowercase DNS name; use one like lab.mtgibbs.dev',
+    message:
+      'pi-cluster:cluster.domain: "lab" is not a lowercase DNS name; use one like lab.mtgibbs.dev',
   },
   {
     rule: "RAM size the board never had",
@@ -241,12 +247,14 @@ const cases: Case[] = [
   {
     rule: "malformed subnet",
     mutate: (r) => (r.network.subnet = "192.168.1.0/33"),
-    message: 'pi-cluster:network.subnet: "192.168.1.0/33" is not an IPv4 CIDR; use one like 192.168.1.0/24',
+    message:
+      'pi-cluster:network.subnet: "192.168.1.0/33" is not an IPv4 CIDR; use one like 192.168.1.0/24',
   },
   {
     rule: "NAS outside the LAN",
     mutate: (r) => (r.network.nas = "10.1.1.60"),
-    message: 'pi-cluster:network.nas: "10.1.1.60" is outside the LAN 192.168.1.0/24; the NAS must be on it',
+    message:
+      'pi-cluster:network.nas: "10.1.1.60" is outside the LAN 192.168.1.0/24; the NAS must be on it',
   },
   // --- placement ---
   {
@@ -286,7 +294,8 @@ const cases: Case[] = [
     rule: "two services on one address",
     stack: "homelab-ha",
     mutate: (r) => (r.metallb.services.beszel = "10.0.0.103"),
-    message: "pi-cluster:metallb.services.beszel: address 10.0.0.103 is used by both filebrowser and beszel",
+    message:
+      "pi-cluster:metallb.services.beszel: address 10.0.0.103 is used by both filebrowser and beszel",
   },
   {
     rule: "service address outside the pool",

@@ -8,7 +8,9 @@ describe("pi-k3s", () => {
   const topology = plan("pi-k3s");
 
   test("one SQLite server the two Pi 3 agents join", () => {
-    expect(topology.nodes.map((n) => [n.hostname, n.ip, n.role, n.joinOrder, n.clusterInit])).toEqual([
+    expect(
+      topology.nodes.map((n) => [n.hostname, n.ip, n.role, n.joinOrder, n.clusterInit]),
+    ).toEqual([
       ["pi-k3s", "192.168.1.55", "server", 0, false],
       ["pi3-worker-1", "192.168.1.53", "agent", 1, false],
       ["pi3-worker-2", "192.168.1.51", "agent", 2, false],
@@ -56,13 +58,27 @@ describe("pi5-expansion", () => {
   const topology = plan("pi5-expansion");
 
   test("adds pi5-worker-1 at 192.168.1.54 as an agent", () => {
-    expect(topology.nodes.map((n) => n.hostname)).toEqual(["pi-k3s", "pi5-worker-1", "pi3-worker-1", "pi3-worker-2"]);
-    expect(topology.nodes[1]).toMatchObject({ ip: "192.168.1.54", role: "agent", model: "pi5", memoryGb: 8 });
+    expect(topology.nodes.map((n) => n.hostname)).toEqual([
+      "pi-k3s",
+      "pi5-worker-1",
+      "pi3-worker-1",
+      "pi3-worker-2",
+    ]);
+    expect(topology.nodes[1]).toMatchObject({
+      ip: "192.168.1.54",
+      role: "agent",
+      model: "pi5",
+      memoryGb: 8,
+    });
   });
 
   test("labels every node; node-role labels only through the NodePatch", () => {
     const worker = topology.nodes[1];
-    expect(worker.labels).toEqual({ "node-role.kubernetes.io/worker": "worker", hardware: "pi5", "memory-class": "high" });
+    expect(worker.labels).toEqual({
+      "node-role.kubernetes.io/worker": "worker",
+      hardware: "pi5",
+      "memory-class": "high",
+    });
     expect(worker.registrationLabels).toEqual({ hardware: "pi5", "memory-class": "high" });
     expect(topology.nodes.map((n) => n.labels.hardware)).toEqual(["pi5", "pi5", "pi3", "pi3"]);
   });
@@ -89,7 +105,10 @@ describe("homelab-ha", () => {
   test("zigbee and storage labels from seed 004, MetalLB addresses on 10.0.0.x", () => {
     expect(topology.nodes[1].labels).toEqual({ zigbee: "true" });
     expect(topology.nodes[2].labels).toEqual({ storage: "true", "storage-type": "hdd" });
-    expect(topology.metallb?.services).toMatchObject({ pihole: "10.0.0.53", "home-assistant": "10.0.0.102" });
+    expect(topology.metallb?.services).toMatchObject({
+      pihole: "10.0.0.53",
+      "home-assistant": "10.0.0.102",
+    });
   });
 
   test("cluster-init defaults to the first server listed", () => {
@@ -98,6 +117,8 @@ describe("homelab-ha", () => {
     raw.nodes.reverse();
     const reordered = planTopology("homelab-ha", raw, []);
     expect(reordered.firstServer.hostname).toBe("pi5-storage");
-    expect(reordered.nodes.filter((n) => n.clusterInit).map((n) => n.hostname)).toEqual(["pi5-storage"]);
+    expect(reordered.nodes.filter((n) => n.clusterInit).map((n) => n.hostname)).toEqual([
+      "pi5-storage",
+    ]);
   });
 });
