@@ -105,13 +105,10 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         ];
         return result;
       }
-      case "cloudflare:index/getZone:getZone":
-        return {
-          zoneId: "zone-id-of-mtgibbs.dev",
-          id: "zone-id-of-mtgibbs.dev",
-          name: "mtgibbs.dev",
-          account: { id: "account-id" },
-        };
+      case "cloudflare:index/getZone:getZone": {
+        const zone = (args.inputs as { filter?: { name?: string } }).filter?.name ?? "unknown";
+        return { zoneId: `zone-id-of-${zone}`, id: "", name: zone, account: { id: "account-id" } };
+      }
       default:
         return args.inputs;
     }

@@ -99,6 +99,53 @@ const metallbSchema = z.strictObject({
   services: z.record(z.string(), z.string()).optional(),
 });
 
+const platformSchema = z.strictObject({
+  ingress: z
+    .strictObject({
+      /** Which ingress controller serves the catalog's routes. @default "ingress-nginx" */
+      controller: z.enum(["ingress-nginx", "traefik"]).optional(),
+      /**
+       * `hostPort`: port 443 on the nodes (port 80 belongs to Pi-hole's hostNetwork);
+       * `loadBalancer`: a MetalLB address (`pi-cluster:metallb.services.ingress`). @default "hostPort"
+       */
+      exposure: z.enum(["hostPort", "loadBalancer"]).optional(),
+      /** Where the wildcard DNS record points. @default the first server's IP, or the MetalLB address */
+      address: z.string().optional(),
+    })
+    .optional(),
+  certificates: z.strictObject({
+    /** Let's Encrypt account email (expiry notices). */
+    acmeEmail: z.string(),
+    /** Cloudflare zone holding the domain. @default the domain's last two labels */
+    dnsZone: z.string().optional(),
+    /**
+     * Cloudflare token cert-manager uses for DNS-01: `create` (an API token scoped to DNS edit on
+     * the zone, made by the program) or an `op://` reference synced in by External Secrets.
+     * @default "create"
+     */
+    cloudflareToken: z.string().optional(),
+  }),
+  monitoring: z
+    .strictObject({
+      /** Prometheus retention. @default "10d" */
+      retention: z.string().optional(),
+      /** Prometheus volume size. @default "10Gi" */
+      storage: z.string().optional(),
+    })
+    .optional(),
+});
+
+const secretsSchema = z.strictObject({
+  /** Deploy time: the 1Password service-account token External Secrets uses (the one bootstrap secret). */
+  externalSecretsToken: z.string(),
+  /** Deploy time: the token the Cloudflare provider uses (DNS edit + API token creation). */
+  cloudflareApiToken: z.string(),
+  /** In cluster (External Secrets): Grafana's admin password. */
+  grafanaAdminPassword: z.string(),
+  /** In cluster (External Secrets): the Discord webhook Alertmanager posts to. */
+  discordWebhook: z.string(),
+});
+
 /** Every `pi-cluster:*` key a stack may set, and its schema. */
 export const stackConfigSchema = z.strictObject({
   cluster: clusterSchema,
@@ -107,6 +154,8 @@ export const stackConfigSchema = z.strictObject({
   nodes: z.array(nodeSchema),
   placement: z.record(z.string(), placementSchema).optional(),
   metallb: metallbSchema.optional(),
+  platform: platformSchema,
+  secrets: secretsSchema,
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

@@ -15,15 +15,22 @@ import { ConfigError, ConfigProblem } from "./errors";
 import { ALLOCATABLE_MI_BY_RAM_GB, K3S_OVERHEAD_MI } from "./hardware";
 import { memoryMi } from "./quantity";
 import { parseSecretRef } from "./secret-ref";
-import { K3sSettings, PlannedNode, PlannedPlacement, Topology } from "./types";
+import { K3sSettings, PlannedNode, PlannedPlacement, PlatformSettings, Topology } from "./types";
 import {
   checkPlacementRule,
   eligibleNodes,
   implicitLabels,
   usesEmbeddedEtcd,
+  validatePlacements,
   validateStackConfig,
 } from "./validate";
 import { K3S_SYSTEM_WORKLOADS, WorkloadSpec } from "./workloads";
+
+/** The stack's workloads as a function of its platform settings (and whether it has MetalLB). */
+export type WorkloadsOf = (
+  platform: PlatformSettings,
+  hasMetallb: boolean,
+) => readonly WorkloadSpec[];
 
 /** Default resolvers for the nodes themselves (seed 001, "DNS Resilience"). */
 export const DEFAULT_NODE_DNS = ["1.1.1.1", "8.8.8.8"] as const;
@@ -58,19 +65,32 @@ export function rawStackConfig(
 
 /**
  * Validates the config and plans the topology. `workloads` are the stack's own workloads (k3s's
- * packaged ones are added here); their names are what `pi-cluster:placement` may refer to.
+ * packaged ones are added here), or a function of the platform settings when which pods run
+ * depends on them (a DaemonSet on host ports or a Deployment behind MetalLB); their names are
+ * what `pi-cluster:placement` may refer to.
  * @throws ConfigError naming every bad key, value and what is allowed
  */
 export function planTopology(
   stack: string,
   raw: Record<string, unknown>,
-  workloads: readonly WorkloadSpec[],
+  workloads: readonly WorkloadSpec[] | WorkloadsOf,
 ): Topology {
   const parsed = parseStackConfig(raw);
   if (!parsed.ok) throw new ConfigError(stack, parsed.problems);
   const config = parsed.config;
 
-  const allWorkloads = [...systemWorkloads(config), ...workloads];
+  const problems = validateStackConfig(config);
+  if (problems.length > 0) throw new ConfigError(stack, problems);
+
+  const nodes = planNodes(config);
+  const firstServer = nodes.find((n) => n.isFirstServer)!;
+  const platform = planPlatform(config, firstServer);
+  const allWorkloads = [
+    ...systemWorkloads(config),
+    ...(typeof workloads === "function"
+      ? workloads(platform, config.metallb !== undefined)
+      : workloads),
+  ];
   const duplicate = allWorkloads.find(
     (w, i) => allWorkloads.findIndex((o) => o.name === w.name) !== i,
   );
@@ -80,21 +100,20 @@ export function planTopology(
       `workload name "${duplicate.name}" is declared twice; workload names must be unique`,
     );
   }
-
-  const problems = validateStackConfig(
-    config,
-    allWorkloads.map((w) => w.name),
+  problems.push(
+    ...validatePlacements(
+      config,
+      allWorkloads.map((w) => w.name),
+    ),
   );
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
-  const nodes = planNodes(config);
   const placements = planPlacements(config, nodes, allWorkloads, problems);
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
   const capacity = planCapacity(nodes, allWorkloads, placements);
   if (capacity.problems.length > 0) throw new ConfigError(stack, [...capacity.problems]);
 
-  const firstServer = nodes.find((n) => n.isFirstServer)!;
   return {
     stack,
     domain: config.cluster.domain,
@@ -115,6 +134,39 @@ export function planTopology(
           metallb: { addresses: config.metallb.addresses, services: config.metallb.services ?? {} },
         }
       : {}),
+    platform,
+  };
+}
+
+function planPlatform(config: StackConfig, firstServer: PlannedNode): PlatformSettings {
+  const { platform, secrets, cluster } = config;
+  const exposure = platform.ingress?.exposure ?? "hostPort";
+  const ref = (uri: string) => parseSecretRef(uri)!;
+  const token = platform.certificates.cloudflareToken ?? "create";
+  return {
+    ingress: {
+      controller: platform.ingress?.controller ?? "ingress-nginx",
+      exposure,
+      address:
+        platform.ingress?.address ??
+        (exposure === "loadBalancer" ? config.metallb!.services!.ingress : firstServer.ip),
+    },
+    certificates: {
+      acmeEmail: platform.certificates.acmeEmail,
+      dnsZone: platform.certificates.dnsZone ?? cluster.domain.split(".").slice(-2).join("."),
+      cloudflareToken:
+        token === "create" ? { kind: "create" } : { kind: "onepassword", ref: ref(token) },
+    },
+    monitoring: {
+      retention: platform.monitoring?.retention ?? "10d",
+      storage: platform.monitoring?.storage ?? "10Gi",
+    },
+    secrets: {
+      externalSecretsToken: ref(secrets.externalSecretsToken),
+      cloudflareApiToken: ref(secrets.cloudflareApiToken),
+      grafanaAdminPassword: ref(secrets.grafanaAdminPassword),
+      discordWebhook: ref(secrets.discordWebhook),
+    },
   };
 }
 

@@ -135,4 +135,29 @@ export interface Topology {
   /** Expected pods per node and their summed requests and limits. */
   readonly capacity: readonly import("./capacity").NodeLoad[];
   readonly metallb?: MetallbSettings;
+  readonly platform: PlatformSettings;
+}
+
+/** Cluster platform settings: ingress, certificates, monitoring, and the secrets they use. */
+export interface PlatformSettings {
+  readonly ingress: {
+    readonly controller: "ingress-nginx" | "traefik";
+    readonly exposure: "hostPort" | "loadBalancer";
+    /** The address `*.<domain>` resolves to. */
+    readonly address: string;
+  };
+  readonly certificates: {
+    readonly acmeEmail: string;
+    readonly dnsZone: string;
+    readonly cloudflareToken:
+      | { readonly kind: "create" }
+      | { readonly kind: "onepassword"; readonly ref: SecretRef };
+  };
+  readonly monitoring: { readonly retention: string; readonly storage: string };
+  readonly secrets: {
+    readonly externalSecretsToken: SecretRef;
+    readonly cloudflareApiToken: SecretRef;
+    readonly grafanaAdminPassword: SecretRef;
+    readonly discordWebhook: SecretRef;
+  };
 }

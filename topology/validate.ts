@@ -62,11 +62,8 @@ export function usesEmbeddedEtcd(config: StackConfig): boolean {
   return config.cluster.k3s.embeddedEtcd ?? servers > 1;
 }
 
-/** Runs every cross-field rule; `workloads` are the names the stack deploys. */
-export function validateStackConfig(
-  config: StackConfig,
-  workloads: readonly string[],
-): ConfigProblem[] {
+/** Runs every cross-field rule except placement (see validatePlacements). */
+export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (key: string, message: string) =>
     problems.push({ key, message: `${key}: ${message}` });
@@ -336,24 +333,6 @@ export function validateStackConfig(
     }
   }
 
-  // --- placement ---
-  const effectiveLabels = nodes.map((n) => ({
-    hostname: n.hostname,
-    labels: { ...(n.labels ?? {}), ...implicitLabels(n.hostname, n.role, embeddedEtcd) },
-  }));
-  const hostnames = nodes.map((n) => n.hostname);
-  Object.entries(config.placement ?? {}).forEach(([workload, rule]) => {
-    const key = `pi-cluster:placement.${workload}`;
-    if (!workloads.includes(workload)) {
-      add(
-        key,
-        `${showValue(workload)} is not a workload of this stack; allowed: ${[...workloads].sort().join(", ")}`,
-      );
-      return;
-    }
-    problems.push(...checkPlacementRule(key, rule, hostnames, effectiveLabels));
-  });
-
   // --- metallb ---
   if (config.metallb) {
     const key = "pi-cluster:metallb";
@@ -422,6 +401,153 @@ export function validateStackConfig(
       else usedBy.set(ip, service);
     });
   }
+  // --- platform ---
+  const platform = config.platform;
+  const ingress = platform.ingress ?? {};
+  if (!(k3s.disable ?? ["traefik"]).includes("traefik")) {
+    add(
+      "pi-cluster:cluster.k3s.disable",
+      `must include "traefik": the program deploys its own ingress controller ` +
+        `(${ingress.controller ?? "ingress-nginx"}), and k3s's bundled Traefik would take port 443 too`,
+    );
+  }
+  const exposure = ingress.exposure ?? "hostPort";
+  const lbAddress = config.metallb?.services?.ingress;
+  if (exposure === "loadBalancer" && lbAddress === undefined) {
+    add(
+      "pi-cluster:platform.ingress.exposure",
+      `"loadBalancer" needs a MetalLB address for the controller: set pi-cluster:metallb.services.ingress`,
+    );
+  }
+  if (ingress.address !== undefined) {
+    const key = "pi-cluster:platform.ingress.address";
+    if (!isIpv4(ingress.address)) {
+      add(key, `${showValue(ingress.address)} is not a valid IPv4 address`);
+    } else if (exposure === "hostPort" && !nodes.some((n) => n.ip === ingress.address)) {
+      add(
+        key,
+        `${showValue(ingress.address)} is no node's address; with hostPort exposure the wildcard record must ` +
+          `point at a node (${nodes.map((n) => n.ip).join(", ")})`,
+      );
+    } else if (
+      exposure === "loadBalancer" &&
+      lbAddress !== undefined &&
+      ingress.address !== lbAddress
+    ) {
+      add(
+        key,
+        `${showValue(ingress.address)} differs from pi-cluster:metallb.services.ingress (${lbAddress})`,
+      );
+    }
+  }
+  const certs = platform.certificates;
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(certs.acmeEmail)) {
+    add(
+      "pi-cluster:platform.certificates.acmeEmail",
+      `${showValue(certs.acmeEmail)} is not an email address`,
+    );
+  }
+  if (certs.dnsZone !== undefined) {
+    if (!isDomain(certs.dnsZone)) {
+      add(
+        "pi-cluster:platform.certificates.dnsZone",
+        `${showValue(certs.dnsZone)} is not a DNS zone name`,
+      );
+    } else if (
+      isDomain(cluster.domain) &&
+      !cluster.domain.endsWith(`.${certs.dnsZone}`) &&
+      cluster.domain !== certs.dnsZone
+    ) {
+      add(
+        "pi-cluster:platform.certificates.dnsZone",
+        `${showValue(certs.dnsZone)} does not contain the domain ${cluster.domain}`,
+      );
+    }
+  }
+  // In-cluster secrets sync through the one ClusterSecretStore, which reads the stack's vault.
+  const inClusterRef = (key: string, value: string) => {
+    const ref = parseSecretRef(value);
+    if (!ref) {
+      add(key, `${showValue(value)} is not a 1Password reference; use op://<vault>/<item>/<field>`);
+    } else if (ref.vault !== cluster.onepasswordVault) {
+      add(
+        key,
+        `${showValue(value)} is in vault "${ref.vault}", but External Secrets reads only the stack's vault ` +
+          `"${cluster.onepasswordVault}" (pi-cluster:cluster.onepasswordVault)`,
+      );
+    }
+  };
+  if (certs.cloudflareToken !== undefined && certs.cloudflareToken !== "create") {
+    if (!certs.cloudflareToken.startsWith("op://")) {
+      add(
+        "pi-cluster:platform.certificates.cloudflareToken",
+        `${showValue(certs.cloudflareToken)} is not allowed; use "create" or an op://<vault>/<item>/<field> reference`,
+      );
+    } else {
+      inClusterRef("pi-cluster:platform.certificates.cloudflareToken", certs.cloudflareToken);
+    }
+  }
+  const monitoring = platform.monitoring ?? {};
+  if (
+    monitoring.retention !== undefined &&
+    !/^[0-9]+(ms|s|m|h|d|w|y)$/.test(monitoring.retention)
+  ) {
+    add(
+      "pi-cluster:platform.monitoring.retention",
+      `${showValue(monitoring.retention)} is not a Prometheus duration; use e.g. 10d or 72h`,
+    );
+  }
+  if (monitoring.storage !== undefined && !isMemoryQuantity(monitoring.storage)) {
+    add(
+      "pi-cluster:platform.monitoring.storage",
+      `${showValue(monitoring.storage)} is not a size; use e.g. 10Gi`,
+    );
+  }
+  const secrets = config.secrets;
+  for (const key of ["externalSecretsToken", "cloudflareApiToken"] as const) {
+    if (!parseSecretRef(secrets[key])) {
+      add(
+        `pi-cluster:secrets.${key}`,
+        `${showValue(secrets[key])} is not a 1Password reference; use op://<vault>/<item>/<field>, never the value`,
+      );
+    }
+  }
+  for (const key of ["grafanaAdminPassword", "discordWebhook"] as const) {
+    inClusterRef(`pi-cluster:secrets.${key}`, secrets[key]);
+  }
+  return problems;
+}
+
+/**
+ * Checks `pi-cluster:placement` against the nodes and the workloads the stack deploys (known only
+ * once the rest of the config is valid: which workloads exist can depend on it).
+ */
+export function validatePlacements(
+  config: StackConfig,
+  workloads: readonly string[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (key: string, message: string) =>
+    problems.push({ key, message: `${key}: ${message}` });
+  const nodes = config.nodes;
+  const embeddedEtcd = usesEmbeddedEtcd(config);
+  const effectiveLabels = nodes.map((n) => ({
+    hostname: n.hostname,
+    labels: { ...(n.labels ?? {}), ...implicitLabels(n.hostname, n.role, embeddedEtcd) },
+  }));
+  const hostnames = nodes.map((n) => n.hostname);
+  Object.entries(config.placement ?? {}).forEach(([workload, rule]) => {
+    const key = `pi-cluster:placement.${workload}`;
+    if (!workloads.includes(workload)) {
+      add(
+        key,
+        `${showValue(workload)} is not a workload of this stack; allowed: ${[...workloads].sort().join(", ")}`,
+      );
+      return;
+    }
+    problems.push(...checkPlacementRule(key, rule, hostnames, effectiveLabels));
+  });
+
   return problems;
 }
 

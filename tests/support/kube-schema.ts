@@ -16,9 +16,13 @@ type Typed = { getAttributeTypeMap(): TypeMapEntry[] };
 
 /** kubernetes-models module for an apiVersion: `v1` → kubernetes-models/v1, `apps/v1` → .../apps/v1. */
 function modelsModule(apiVersion: string): Record<string, unknown> | undefined {
+  // cert-manager's kinds come from its own models package (schemas of its CRDs).
+  const pkg = apiVersion.startsWith("cert-manager.io/")
+    ? "@kubernetes-models/cert-manager"
+    : "kubernetes-models";
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(`kubernetes-models/${apiVersion}`) as Record<string, unknown>;
+    return require(`${pkg}/${apiVersion}`) as Record<string, unknown>;
   } catch {
     return undefined;
   }
