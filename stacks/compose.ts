@@ -4,10 +4,12 @@
  * stack is data in its `Pulumi.<stack>.yaml`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { planTopology, rawStackConfig } from "../topology/plan";
+import { planTopology, rawStackConfig, WorkloadsOf } from "../topology/plan";
 import { Topology } from "../topology/types";
+import { PlatformSettings } from "../topology/types";
 import { WorkloadSpec } from "../topology/workloads";
 import { K3sCluster } from "../components/cluster/k3s-cluster";
+import { Platform, platformWorkloads } from "../components/platform/platform";
 import { OnePasswordSecrets } from "../components/secrets/onepassword";
 
 /** What a composed stack returns: its plan (for the offline plan) and its stack outputs. */
@@ -22,11 +24,24 @@ export interface ComposeArgs {
   readonly workloads: readonly WorkloadSpec[];
 }
 
+/** Every workload of a stack: the platform's (which depend on its settings) and its apps'. */
+export function stackWorkloads(apps: readonly WorkloadSpec[]): WorkloadsOf {
+  return (platform: PlatformSettings, hasMetallb: boolean) => [
+    ...platformWorkloads(platform, hasMetallb),
+    ...apps,
+  ];
+}
+
 /** Plans the stack from its config and declares its resources. */
 export function composeStack(stack: string, args: ComposeArgs): StackResult {
-  const topology = planTopology(stack, rawStackConfig(pulumi.runtime.allConfig()), args.workloads);
+  const topology = planTopology(
+    stack,
+    rawStackConfig(pulumi.runtime.allConfig()),
+    stackWorkloads(args.workloads),
+  );
   const secrets = new OnePasswordSecrets();
   const cluster = new K3sCluster(stack, { topology, secrets });
+  new Platform("platform", { topology, cluster, secrets });
   return {
     topology,
     outputs: {

@@ -2,15 +2,19 @@
  * The stacks this program knows, one per topology, each composed in `stacks/<stack>.ts`.
  * `index.ts` runs the one `pulumi.getStack()` names.
  */
-import { StackResult } from "./compose";
-import { homelabHa } from "./homelab-ha";
-import { piK3s } from "./pi-k3s";
-import { pi5Expansion } from "./pi5-expansion";
+import { WorkloadsOf } from "../topology/plan";
+import { WorkloadSpec } from "../topology/workloads";
+import { StackResult, stackWorkloads } from "./compose";
+import { HOMELAB_HA_APPS, homelabHa } from "./homelab-ha";
+import { PI_K3S_APPS, piK3s } from "./pi-k3s";
+import { PI5_EXPANSION_APPS, pi5Expansion } from "./pi5-expansion";
 
-const STACKS: Readonly<Record<string, () => StackResult>> = {
-  "pi-k3s": piK3s,
-  "pi5-expansion": pi5Expansion,
-  "homelab-ha": homelabHa,
+const STACKS: Readonly<
+  Record<string, { compose: () => StackResult; apps: readonly WorkloadSpec[] }>
+> = {
+  "pi-k3s": { compose: piK3s, apps: PI_K3S_APPS },
+  "pi5-expansion": { compose: pi5Expansion, apps: PI5_EXPANSION_APPS },
+  "homelab-ha": { compose: homelabHa, apps: HOMELAB_HA_APPS },
 };
 
 /** Names of every known stack, in the order the project grew. */
@@ -18,14 +22,21 @@ export const KNOWN_STACKS = Object.keys(STACKS);
 
 /** Declares the resources of the named stack and returns its plan and outputs. */
 export function runStack(stack: string): StackResult {
-  const compose = STACKS[stack];
-  if (!compose) {
+  const entry = STACKS[stack];
+  if (!entry) {
     throw new Error(
       `unknown stack "${stack}": known stacks are ${KNOWN_STACKS.join(", ")} ` +
         `(each has a Pulumi.<stack>.yaml; create one with \`pulumi stack init <name>\`)`,
     );
   }
-  return compose();
+  return entry.compose();
+}
+
+/** The workloads a known stack plans with (what `pi-cluster:placement` may name). */
+export function workloadsOf(stack: string): WorkloadsOf {
+  const entry = STACKS[stack];
+  if (!entry) throw new Error(`unknown stack "${stack}"`);
+  return stackWorkloads(entry.apps);
 }
 
 export type { StackResult };

@@ -5,7 +5,6 @@
 import {
   CERT_MANAGER,
   certManagerValues,
-  certManagerWorkloads,
   clusterIssuerManifest,
   dnsTokenPolicies,
 } from "../../components/platform/cert-manager";
@@ -17,31 +16,17 @@ import {
   externalSecretsValues,
   externalSecretsWorkloads,
 } from "../../components/platform/external-secrets";
-import {
-  METALLB,
-  metallbPoolManifests,
-  metallbValues,
-  metallbWorkloads,
-} from "../../components/platform/metallb";
+import { METALLB, metallbPoolManifests, metallbValues } from "../../components/platform/metallb";
 import { nfsVolumeSpecs, retainStorageClassSpec } from "../../components/platform/storage";
-import { planTopology } from "../../topology/plan";
 import { secretRef } from "../../topology/secret-ref";
 import { Topology } from "../../topology/types";
-import { WorkloadSpec } from "../../topology/workloads";
 import { schemaProblems, unknownValuePaths } from "../support/helm-values";
 import { validateObject } from "../support/kube-schema";
-import { rawConfig } from "../support/stack";
+import { planned } from "../support/stack";
 
-const workloads: WorkloadSpec[] = [
-  ...externalSecretsWorkloads(),
-  ...certManagerWorkloads(),
-  ...metallbWorkloads(),
-];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are mutated freely
 const plan = (stack: string, mutate?: (raw: Record<string, any>) => void): Topology => {
-  const raw = rawConfig(stack);
-  mutate?.(raw);
-  return planTopology(stack, raw, workloads);
+  return planned(stack, mutate);
 };
 const piK3s = plan("pi-k3s");
 const ha = plan("homelab-ha");

@@ -2,6 +2,10 @@
 import { CONFIG_NAMESPACE } from "../../topology/config";
 import { readStackConfigFile, runStackOffline, RunOptions, StackRun } from "../../plan/run";
 import { RecordedResource } from "../../plan/record";
+import { workloadsOf } from "../../stacks";
+import { planTopology } from "../../topology/plan";
+import { Topology } from "../../topology/types";
+import { WorkloadSpec } from "../../topology/workloads";
 
 /** The three stacks this project ships. */
 export const STACKS = ["pi-k3s", "pi5-expansion", "homelab-ha"] as const;
@@ -54,4 +58,23 @@ export function named(run: StackRun, type: string, name: string): RecordedResour
     );
   }
   return found;
+}
+
+/**
+ * Plans a stack's topology the way its composition does (platform and app workloads), with its
+ * config optionally changed and extra workloads added. No Pulumi run: pure and fast.
+ */
+export function planned(
+  stack: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate config freely
+  mutate?: (raw: Record<string, any>) => void,
+  extra: readonly WorkloadSpec[] = [],
+): Topology {
+  const raw = rawConfig(stack);
+  mutate?.(raw);
+  const workloads = workloadsOf(stack);
+  return planTopology(stack, raw, (platform, hasMetallb) => [
+    ...workloads(platform, hasMetallb),
+    ...extra,
+  ]);
 }

@@ -5,6 +5,7 @@
 import { ConfigError } from "../../topology/errors";
 import { planTopology } from "../../topology/plan";
 import { resources, WorkloadSpec } from "../../topology/workloads";
+import { workloadsOf } from "../../stacks";
 import { rawConfig, STACKS } from "../support/stack";
 
 /** A workload to place, so placement rules have something to refer to. */
@@ -26,7 +27,11 @@ function problemsOf(
   const raw = rawConfig(stack);
   mutate(raw);
   try {
-    planTopology(stack, raw, workloads);
+    const stackWorkloads = workloadsOf(stack);
+    planTopology(stack, raw, (platform, hasMetallb) => [
+      ...stackWorkloads(platform, hasMetallb),
+      ...workloads,
+    ]);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => p.message);
     throw error;
@@ -55,7 +60,7 @@ const cases: Case[] = [
     rule: "unknown top-level key",
     mutate: (r) => (r.nodez = []),
     message:
-      'unknown key "pi-cluster:nodez"; allowed: pi-cluster:cluster, pi-cluster:network, pi-cluster:ssh, pi-cluster:nodes, pi-cluster:placement, pi-cluster:metallb',
+      'unknown key "pi-cluster:nodez"; allowed: pi-cluster:cluster, pi-cluster:network, pi-cluster:ssh, pi-cluster:nodes, pi-cluster:placement, pi-cluster:metallb, pi-cluster:platform, pi-cluster:secrets',
   },
   {
     rule: "unknown nested key",
@@ -274,7 +279,7 @@ const cases: Case[] = [
     rule: "placement of a workload the stack does not deploy",
     mutate: (r) => (r.placement = { plex: { node: "pi-k3s" } }),
     message:
-      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: coredns, local-path-provisioner, metrics-server, web',
+      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, prometheus, prometheus-operator, web',
   },
   {
     rule: "preferred node that does not exist",
@@ -302,7 +307,7 @@ const cases: Case[] = [
     stack: "homelab-ha",
     mutate: (r) => (r.metallb.services.beszel = "10.0.0.150"),
     message:
-      'pi-cluster:metallb.services.beszel: "10.0.0.150" is outside the MetalLB pool (10.0.0.53/32, 10.0.0.100-10.0.0.104)',
+      'pi-cluster:metallb.services.beszel: "10.0.0.150" is outside the MetalLB pool (10.0.0.53/32, 10.0.0.100-10.0.0.105)',
   },
   {
     rule: "MetalLB with ServiceLB still on",

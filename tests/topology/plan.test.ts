@@ -1,8 +1,9 @@
 /** The topology plan each stack's config produces: roles, join order, endpoint, labels, budgets. */
 import { planTopology } from "../../topology/plan";
-import { rawConfig } from "../support/stack";
+import { workloadsOf } from "../../stacks";
+import { planned, rawConfig } from "../support/stack";
 
-const plan = (stack: string) => planTopology(stack, rawConfig(stack), []);
+const plan = (stack: string) => planned(stack);
 
 describe("pi-k3s", () => {
   const topology = plan("pi-k3s");
@@ -115,7 +116,7 @@ describe("homelab-ha", () => {
     const raw = rawConfig("homelab-ha");
     delete raw.nodes[0].clusterInit;
     raw.nodes.reverse();
-    const reordered = planTopology("homelab-ha", raw, []);
+    const reordered = planTopology("homelab-ha", raw, workloadsOf("homelab-ha"));
     expect(reordered.firstServer.hostname).toBe("pi5-storage");
     expect(reordered.nodes.filter((n) => n.clusterInit).map((n) => n.hostname)).toEqual([
       "pi5-storage",
