@@ -385,7 +385,9 @@ export class Monitoring extends pulumi.ComponentResource {
     const dependsOn = args.dependsOn ?? [];
 
     const ns = namespace(MONITORING_NAMESPACE, { parent: this, provider, dependsOn });
-    const secrets = monitoringSecrets(topology).map((spec) => args.externalSecrets.secret(spec, [ns]));
+    const secrets = monitoringSecrets(topology).map((spec) =>
+      args.externalSecrets.secret(spec, [ns]),
+    );
     // Pis pull Prometheus, Grafana and their sidecars slowly: more than the default 10 minutes.
     const release = helmRelease(
       MONITORING_RELEASE,

@@ -83,9 +83,15 @@ export class Platform extends pulumi.ComponentResource {
       },
       child,
     );
-    const metallbTopology = topology.metallb ? { ...topology, metallb: topology.metallb } : undefined;
+    const metallbTopology = topology.metallb
+      ? { ...topology, metallb: topology.metallb }
+      : undefined;
     this.metallb = metallbTopology
-      ? new Metallb("metallb", { topology: metallbTopology, provider, dependsOn: nodesReady }, child)
+      ? new Metallb(
+          "metallb",
+          { topology: metallbTopology, provider, dependsOn: nodesReady },
+          child,
+        )
       : undefined;
     this.ingress = new IngressController(
       "ingress",
