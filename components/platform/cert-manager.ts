@@ -8,11 +8,10 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { schedulingFor } from "../../topology/scheduling";
 import { Topology } from "../../topology/types";
 import { resources, WorkloadSpec } from "../../topology/workloads";
 import { ExternalSecrets } from "./external-secrets";
-import { ChartRef, helmRelease, namespace } from "./helm";
+import { ChartRef, helmRelease, namespace, podValues } from "./helm";
 
 /** cert-manager's chart versions carry a leading `v`. */
 export const CERT_MANAGER: ChartRef = {
@@ -58,17 +57,8 @@ export function certManagerValues(
   topology: Topology,
   workloads: readonly WorkloadSpec[] = certManagerWorkloads(),
 ): Record<string, unknown> {
-  const pod = (name: string) => {
-    const found = workloads.find((w) => w.name === name);
-    if (!found) throw new Error(`cert-manager: no workload "${name}"`);
-    const scheduling = schedulingFor(topology, name);
-    return {
-      resources: Object.values(found.containers)[0],
-      // The chart's default selector (kubernetes.io/os: linux) stays unless the plan pins the pod.
-      ...(scheduling.nodeSelector ? { nodeSelector: scheduling.nodeSelector } : {}),
-      ...(scheduling.affinity ? { affinity: scheduling.affinity } : {}),
-    };
-  };
+  // The chart's default selector (kubernetes.io/os: linux) stays unless the plan pins a pod.
+  const pod = (name: string) => podValues(topology, workloads, name);
   return {
     crds: { enabled: true, keep: true },
     // The DNS-01 self-check asks public resolvers: the LAN's Pi-hole could answer from its own

@@ -6,11 +6,10 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { schedulingFor } from "../../topology/scheduling";
 import { SecretRef, Topology } from "../../topology/types";
 import { resources, WorkloadSpec } from "../../topology/workloads";
 import { OnePasswordSecrets } from "../secrets/onepassword";
-import { ChartRef, helmRelease, namespace } from "./helm";
+import { ChartRef, helmRelease, namespace, podValues } from "./helm";
 
 /** The chart the seeds run (ESO v1.2.0, seed 001). */
 export const EXTERNAL_SECRETS: ChartRef = {
@@ -39,21 +38,12 @@ export function externalSecretsWorkloads(): WorkloadSpec[] {
   ];
 }
 
-function podResources(workloads: readonly WorkloadSpec[], name: string) {
-  const found = workloads.find((w) => w.name === name);
-  if (!found) throw new Error(`external-secrets: no workload "${name}"`);
-  return Object.values(found.containers)[0];
-}
-
 /** Helm values: CRDs with the release, each pod's resources and placement from the plan. */
 export function externalSecretsValues(
   topology: Topology,
   workloads: readonly WorkloadSpec[] = externalSecretsWorkloads(),
 ): Record<string, unknown> {
-  const pod = (name: string) => ({
-    resources: podResources(workloads, name),
-    ...schedulingFor(topology, name),
-  });
+  const pod = (name: string) => podValues(topology, workloads, name);
   return {
     // The CRDs are chart templates: they upgrade with the release.
     installCRDs: true,

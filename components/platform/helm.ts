@@ -6,6 +6,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PodScheduling, schedulingFor } from "../../topology/scheduling";
+import { Topology } from "../../topology/types";
+import { ContainerResources, WorkloadSpec } from "../../topology/workloads";
 
 /** A chart pinned to one version in one repository. */
 export interface ChartRef {
@@ -64,4 +67,27 @@ export function namespace(
     { metadata: { name, labels: { "app.kubernetes.io/managed-by": "pulumi", ...labels } } },
     opts,
   );
+}
+
+/**
+ * The values most charts take side by side for one pod: its container's resources (from the
+ * WorkloadSpec the capacity check counted) and its nodeSelector/affinity (from the plan).
+ */
+export function podValues(
+  topology: Topology,
+  workloads: readonly WorkloadSpec[],
+  name: string,
+): { resources: ContainerResources } & PodScheduling {
+  const found = workloads.find((w) => w.name === name);
+  if (!found)
+    throw new Error(
+      `no WorkloadSpec named "${name}" (have: ${workloads.map((w) => w.name).join(", ")})`,
+    );
+  const containers = Object.values(found.containers);
+  if (containers.length !== 1) {
+    throw new Error(
+      `podValues: "${name}" has ${containers.length} containers; describe each chart key instead`,
+    );
+  }
+  return { resources: containers[0], ...schedulingFor(topology, name) };
 }

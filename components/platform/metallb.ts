@@ -6,10 +6,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { schedulingFor } from "../../topology/scheduling";
 import { MetallbSettings, Topology } from "../../topology/types";
 import { resources, WorkloadSpec } from "../../topology/workloads";
-import { ChartRef, helmRelease, namespace } from "./helm";
+import { ChartRef, helmRelease, namespace, podValues } from "./helm";
 
 export const METALLB: ChartRef = {
   chart: "metallb",
@@ -50,11 +49,7 @@ export function metallbValues(
   topology: Topology,
   workloads: readonly WorkloadSpec[] = metallbWorkloads(),
 ): Record<string, unknown> {
-  const pod = (name: string) => {
-    const found = workloads.find((w) => w.name === name);
-    if (!found) throw new Error(`metallb: no workload "${name}"`);
-    return { resources: Object.values(found.containers)[0], ...schedulingFor(topology, name) };
-  };
+  const pod = (name: string) => podValues(topology, workloads, name);
   return {
     controller: pod("metallb-controller"),
     speaker: {
