@@ -9,6 +9,7 @@ export * from "./hostname";
 export * from "./cgroups";
 export * from "./swap";
 export * from "./static-dns";
+export * from "./packages";
 export * from "./reboot";
 export * from "./k3s-common";
 export * from "./k3s-config";

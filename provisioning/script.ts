@@ -30,6 +30,7 @@ export const STEPS = [
   { id: "cgroups", order: 20, phase: "create" },
   { id: "swap", order: 30, phase: "create" },
   { id: "static-dns", order: 40, phase: "create" },
+  { id: "packages", order: 45, phase: "create" },
   { id: "reboot", order: 50, phase: "create" },
   { id: "wait-for-boot", order: 55, phase: "create" },
   { id: "verify-cgroups", order: 60, phase: "create" },

@@ -1,7 +1,7 @@
 /**
  * One Raspberry Pi taken from a fresh Raspberry Pi OS Lite to a k3s node, as a chain of remote
  * commands, one idempotent script per step (see provisioning/ and STEPS for the order):
- * reachable → hostname → cgroups → swap → static DNS → reboot (only if the kernel line changed)
+ * reachable → hostname → cgroups → swap → static DNS → packages → reboot (only if the kernel line changed)
  * → wait for boot → verify cgroups → token file → k3s config → install → ready.
  */
 import { createHash } from "crypto";
@@ -17,6 +17,7 @@ import {
   k3sInstallScript,
   k3sReadyScript,
   k3sTokenScript,
+  packagesScript,
   reachableScript,
   rebootScript,
   StepId,
@@ -107,6 +108,7 @@ export class K3sNode extends pulumi.ComponentResource {
     step("cgroups", asRootCommand(cgroups));
     step("swap", asRootCommand(swapScript(node)));
     step("static-dns", asRootCommand(staticDnsScript(node, network)));
+    step("packages", asRootCommand(packagesScript(node)));
     // Re-run whenever the cgroups step re-runs: it decides from the marker that step leaves.
     const reboot = step("reboot", asRootCommand(rebootScript(node)), {
       triggers: [contentHash(cgroups)],

@@ -92,6 +92,10 @@ export interface FakePiOptions {
       };
   /** k3s release already installed (e.g. "v1.32.9+k3s1"), or none. */
   readonly k3sInstalled?: { readonly version: string; readonly role: "server" | "agent" };
+  /** Debian packages already installed. @default none */
+  readonly packages?: readonly string[];
+  /** Make apt-get fail like a node without a mirror. @default false */
+  readonly aptFails?: boolean;
   /** Make the curl stub fail like a node without DNS. @default false */
   readonly curlFails?: boolean;
 }
@@ -187,6 +191,17 @@ done
 echo "Running timer as unit: pi-cluster-reboot.timer"`,
 
   reboot: `echo "reboot stub: not rebooting" >&2`,
+
+  // Installed packages are files under state/packages.
+  "dpkg-query": `pkg="\${*: -1}"
+if [ -f "$S/packages/$pkg" ]; then printf 'install ok installed'; else echo "dpkg-query: no packages found matching $pkg" >&2; exit 1; fi`,
+
+  "apt-get": `if [ -f "$S/apt-fails" ]; then echo "E: Could not resolve 'deb.debian.org'" >&2; exit 100; fi
+if [ "\${*#*install}" != "$*" ]; then
+  for a in "$@"; do
+    case "$a" in -*|install) ;; *) mkdir -p "$S/packages"; : >"$S/packages/$a" ;; esac
+  done
+fi`,
 
   journalctl: `echo "Nov 23 15:42:00 node k3s[1234]: level=error msg=\\"fake journal line\\""`,
 
@@ -333,6 +348,8 @@ export function createFakePi(opts: FakePiOptions = {}): FakePi {
     write(`state/units/${svc}.service.active`, "active\n");
   }
   if (opts.curlFails) write("state/curl-fails", "");
+  for (const pkg of opts.packages ?? []) write(`state/packages/${pkg}`, "");
+  if (opts.aptFails) write("state/apt-fails", "");
 
   for (const [name, body] of Object.entries(STUBS)) {
     if (name === "nmcli" && nm === false) continue;

@@ -6,6 +6,7 @@ const MUTATING = [
   /^hostnamectl set-hostname /,
   /^systemctl (mask|unmask|enable|disable|start|stop|restart|reboot)\b/,
   /^swapoff\b/,
+  /^apt-get\b/,
   /^nmcli connection (modify|up|down)\b/,
   /^systemd-run\b/,
   /^reboot\b/,

@@ -7,6 +7,7 @@ import { existsSync } from "fs";
 import {
   cgroupScript,
   hostnameScript,
+  packagesScript,
   reachableScript,
   rebootScript,
   staticDnsScript,
@@ -382,5 +383,51 @@ describe("verifyCgroupsScript", () => {
       /memory cgroup controller is not enabled .*cgroup_enable=memory.*then reboot/,
     );
     expect(lastLine(r.stdout)).toBe("");
+  });
+});
+
+describe("packagesScript", () => {
+  it("installs nfs-common once; a second run asks apt nothing", () => {
+    const fake = fakePi();
+    const first = fake.run(packagesScript(pi3Worker));
+    expectReport(first, "pi3-worker-1", "packages", 1);
+    expect(first.stdout).toContain("installed nfs-common");
+    expect(mutatingCalls(fake.calls())).toEqual([
+      "apt-get update -qq",
+      "apt-get install -y -qq --no-install-recommends nfs-common",
+    ]);
+    fake.clearCalls();
+    expectReport(fake.run(packagesScript(pi3Worker)), "pi3-worker-1", "packages", 0);
+    expect(mutatingCalls(fake.calls())).toEqual([]);
+  });
+
+  it("installs only what is missing", () => {
+    const fake = fakePi({ packages: ["nfs-common"] });
+    expectReport(
+      fake.run(packagesScript(piK3s, ["nfs-common", "open-iscsi"])),
+      "pi-k3s",
+      "packages",
+      1,
+    );
+    expect(mutatingCalls(fake.calls())).toContain(
+      "apt-get install -y -qq --no-install-recommends open-iscsi",
+    );
+  });
+
+  it("fails with the remedy when apt cannot reach a mirror", () => {
+    const fake = fakePi({ aptFails: true });
+    expectFailure(
+      fake.run(packagesScript(pi5Join)),
+      "pi5-worker-1",
+      "packages",
+      /apt-get update failed\. Check the node reaches/,
+    );
+    expect(fake.exists("state/packages/nfs-common")).toBe(false);
+  });
+
+  it("refuses a package name that is not one", () => {
+    expect(() => packagesScript(piK3s, ["nfs-common; rm -rf /"])).toThrow(
+      '"nfs-common; rm -rf /" is not a Debian package name',
+    );
   });
 });

@@ -19,6 +19,7 @@ describe("STEPS", () => {
       "20-cgroups.sh create",
       "30-swap.sh create",
       "40-static-dns.sh create",
+      "45-packages.sh create",
       "50-reboot.sh create",
       "55-wait-for-boot.sh create",
       "60-verify-cgroups.sh create",
