@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** The marker the SDK's RPC layer wraps secret values in (sdk/nodejs/runtime/rpc.ts). */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** A secret value as the mock monitor receives it. */
 export interface SecretInput {

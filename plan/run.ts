@@ -9,7 +9,7 @@ import * as YAML from "yaml";
 import { CONFIG_NAMESPACE } from "../topology/config";
 import { Topology } from "../topology/types";
 import { CommandStdout, PlanMocks } from "./mocks";
-import { RecordedResource, ResourceRecorder } from "./record";
+import { RecordedResource, ResourceRecorder, SECRET_SIG, SECRET_SIG_KEY } from "./record";
 import { fakeCommandStdout } from "./command-outputs";
 
 /** The project root, where the `Pulumi.<stack>.yaml` files are. */
@@ -71,37 +71,62 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as {
   waitForRPCs: () => Promise<void>;
 };
 
+/** What an offline run of any program produced. */
+export interface ProgramRun<T> {
+  readonly result: T;
+  readonly resources: readonly RecordedResource[];
+}
+
 /**
- * Runs the stack under mocks. Throws what the program throws (a ConfigError for bad config).
+ * Runs `program` under the mock runtime with `config` and records what it declares: the core
+ * of a stack run, and on its own a way to test one component.
  */
-export async function runStackOffline(stack: string, options: RunOptions = {}): Promise<StackRun> {
-  const config = options.config ?? readStackConfigFile(stack);
+export async function runProgram<T>(
+  stack: string,
+  config: Record<string, unknown>,
+  program: () => T,
+  commandStdout: CommandStdout = fakeCommandStdout,
+): Promise<ProgramRun<T>> {
   const recorder = new ResourceRecorder();
-  const mocks = new PlanMocks(
-    recorder,
-    referencedFields(config),
-    options.commandStdout ?? fakeCommandStdout,
-  );
+  const mocks = new PlanMocks(recorder, referencedFields(config), commandStdout);
   await pulumi.runtime.setMocks(mocks, CONFIG_NAMESPACE, stack, false);
   pulumi.runtime.setAllConfig(toPulumiConfig(config));
-
-  const { runStack } = await import("../stacks");
-  let topology: Topology | undefined;
+  let result: T | undefined;
   // The program's own error (a ConfigError, say) is caught inside the stack and re-thrown here:
   // thrown through the SDK it would surface as an unhandled rejection and end the process.
   let failure: unknown;
-  const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+  await pulumi.runtime.runInPulumiStack(async () => {
     try {
       recorder.attach();
-      const result = runStack(stack);
-      topology = result.topology;
-      return result.outputs;
+      result = program();
     } catch (error) {
       failure = error;
-      return {};
     }
-  })) as Record<string, unknown>;
+    return {};
+  });
   await waitForRPCs();
   if (failure !== undefined) throw failure;
-  return { stack, topology: topology!, resources: recorder.all(), outputs };
+  return { result: result as T, resources: recorder.all() };
+}
+
+/** Runs the stack under mocks. Throws what the program throws (a ConfigError for bad config). */
+export async function runStackOffline(stack: string, options: RunOptions = {}): Promise<StackRun> {
+  const config = options.config ?? readStackConfigFile(stack);
+  const { runStack } = await import("../stacks");
+  const run = await runProgram(stack, config, () => runStack(stack), options.commandStdout);
+  const outputs = await resolveOutputs(run.result.outputs);
+  return { stack, topology: run.result.topology, resources: run.resources, outputs };
+}
+
+/** Stack outputs with Outputs resolved (secret ones stay wrapped as the recorder shows them). */
+async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(outputs).map(async ([key, value]) => {
+      if (!pulumi.Output.isInstance(value)) return [key, value] as const;
+      const secret = await pulumi.isSecret(value);
+      const plain = await new Promise<unknown>((resolve) => value.apply((v) => resolve(v)));
+      return [key, secret ? { [SECRET_SIG_KEY]: SECRET_SIG, value: plain } : plain] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
 }

@@ -119,6 +119,7 @@ describe.each(STACKS)("%s", (stack) => {
       expect(read.inputs.logging).toBe("none");
       expect(read.options.additionalSecretOutputs).toContain("stdout");
     }
+    expect(isSecretInput(run().outputs.kubeconfig)).toBe(true);
     expect(plain(run().outputs.kubeconfig)).toContain(`server: ${run().topology.k3s.serverUrl}`);
   });
 
