@@ -4,6 +4,7 @@
  * stack is data in its `Pulumi.<stack>.yaml`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { endpointHost } from "../topology/catalog";
 import { planTopology, rawStackConfig, WorkloadsOf } from "../topology/plan";
 import { Topology } from "../topology/types";
 import { PlatformSettings } from "../topology/types";
@@ -41,7 +42,7 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
   );
   const secrets = new OnePasswordSecrets();
   const cluster = new K3sCluster(stack, { topology, secrets });
-  new Platform("platform", { topology, cluster, secrets });
+  const platform = new Platform("platform", { topology, cluster, secrets });
   return {
     topology,
     outputs: {
@@ -49,6 +50,9 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
       nodes: topology.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role })),
       // `pulumi stack output kubeconfig --show-secrets > kubeconfig` to use kubectl.
       kubeconfig: cluster.kubeconfig,
+      urls: Object.fromEntries(
+        platform.catalog.map((e) => [e.name, `https://${endpointHost(e, topology.domain)}`]),
+      ),
     },
   };
 }

@@ -56,6 +56,8 @@ export class Platform extends pulumi.ComponentResource {
   public readonly dns: CloudflareDns;
   public readonly storage: Storage;
   public readonly metallb?: Metallb;
+  /** Every routed endpoint (platform and apps): the source for dashboards and uptime monitors. */
+  public readonly catalog: readonly ServiceEndpoint[];
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pi-cluster:platform:Platform", name, {}, opts);
@@ -113,12 +115,13 @@ export class Platform extends pulumi.ComponentResource {
       },
       child,
     );
+    this.catalog = [...platformEndpoints(), ...(args.endpoints ?? [])];
     this.routes = new CatalogRoutes(
       "routes",
       {
         topology,
         provider,
-        endpoints: [...platformEndpoints(), ...(args.endpoints ?? [])],
+        endpoints: this.catalog,
         // The controller's admission webhook, the issuers the annotation names, the backends' namespaces.
         dependsOn: [this.ingress.release, ...this.certManager.issuers, this.monitoring.namespace],
       },

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { canary } from "../../plan/mocks";
 import { writePlan, isKubernetesObject, manifestOf } from "../../plan/render";
+import { isSecretInput } from "../../plan/record";
 import { StackRun } from "../../plan/run";
 import { ConfigError } from "../../topology/errors";
 import { runStack, KNOWN_STACKS } from "../../stacks";
@@ -99,4 +100,16 @@ test("a secret that reaches an unmarked input fails the plan", () => {
   expect(() => writePlan(leaky, outRoot)).toThrow(
     "a secret reached the plan output unmarked (it would be stored or logged in clear):\n  resources.json holds the value of op://pi-cluster/k3s/token",
   );
+});
+
+test("stack outputs: API server, nodes, a secret kubeconfig and the web URLs", () => {
+  const outputs = runs.get("pi-k3s")!.outputs;
+  expect(outputs.apiServer).toBe("https://192.168.1.55:6443");
+  expect(outputs.nodes).toEqual([
+    { hostname: "pi-k3s", ip: "192.168.1.55", role: "server" },
+    { hostname: "pi3-worker-1", ip: "192.168.1.53", role: "agent" },
+    { hostname: "pi3-worker-2", ip: "192.168.1.51", role: "agent" },
+  ]);
+  expect(isSecretInput(outputs.kubeconfig)).toBe(true);
+  expect(outputs.urls).toEqual({ grafana: "https://grafana.lab.mtgibbs.dev" });
 });
