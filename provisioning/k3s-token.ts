@@ -1,7 +1,7 @@
 import type { PlannedNode } from "../topology/types";
 import { assertHostname } from "./checks";
 import { K3S_CONFIG_DIR, K3S_HELPERS, K3S_TOKEN_FILE } from "./k3s-common";
-import { renderScript, sh } from "./script";
+import { readSecretFileScript, renderScript, sh } from "./script";
 
 /** Where a k3s server keeps the cluster token it generated (or was given). */
 export const SERVER_TOKEN_PATH = "/var/lib/rancher/k3s/server/token";
@@ -57,21 +57,5 @@ fi
  * @default "k3s-server" as the name in messages
  */
 export function readTokenScript(node?: Pick<PlannedNode, "hostname">): string {
-  const label = node?.hostname ?? "k3s-server";
-  assertHostname(label);
-  return renderScript(
-    {
-      node: label,
-      step: "read-token",
-      summary: "print the cluster token (secret output)",
-      report: false,
-    },
-    sh`
-token_file="$ROOT${SERVER_TOKEN_PATH}"
-if [ ! -s "$token_file" ]; then
-  fail "$token_file is missing or empty" "Run this on the first server once k3s has started (systemctl status k3s)."
-fi
-cat "$token_file"
-`,
-  );
+  return readSecretFileScript(node, "read-token", SERVER_TOKEN_PATH, "the cluster token");
 }

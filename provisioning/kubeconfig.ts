@@ -1,6 +1,5 @@
 import type { PlannedNode } from "../topology/types";
-import { assertHostname } from "./checks";
-import { renderScript, sh } from "./script";
+import { readSecretFileScript } from "./script";
 
 /** The kubeconfig k3s writes on every server; it holds an admin client key. */
 export const KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
@@ -13,23 +12,7 @@ export const KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
  * @default "k3s-server" as the name in messages
  */
 export function readKubeconfigScript(node?: Pick<PlannedNode, "hostname">): string {
-  const label = node?.hostname ?? "k3s-server";
-  assertHostname(label);
-  return renderScript(
-    {
-      node: label,
-      step: "read-kubeconfig",
-      summary: "print the admin kubeconfig (secret output)",
-      report: false,
-    },
-    sh`
-kubeconfig="$ROOT${KUBECONFIG_PATH}"
-if [ ! -s "$kubeconfig" ]; then
-  fail "$kubeconfig is missing or empty" "Run this on a server once k3s has started (systemctl status k3s)."
-fi
-cat "$kubeconfig"
-`,
-  );
+  return readSecretFileScript(node, "read-kubeconfig", KUBECONFIG_PATH, "the admin kubeconfig");
 }
 
 /**

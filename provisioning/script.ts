@@ -8,6 +8,8 @@
  * root with stub commands.
  */
 
+import { assertHostname } from "./checks";
+
 /** Order and phase of one provisioning step. */
 export interface StepInfo {
   readonly id: string;
@@ -232,4 +234,31 @@ trap pi_on_exit EXIT
 
 ${body.trim()}
 `;
+}
+
+/**
+ * Prints one root-only file of a server and nothing else on stdout, so the caller can capture it
+ * as a secret (the cluster token, the admin kubeconfig). No report line; fails if the file is
+ * missing or empty, which means k3s has not started on that server.
+ *
+ * @param node The server it runs on; only names it in messages. @default "k3s-server"
+ */
+export function readSecretFileScript(
+  node: { readonly hostname: string } | undefined,
+  step: "read-token" | "read-kubeconfig",
+  path: string,
+  what: string,
+): string {
+  const label = node?.hostname ?? "k3s-server";
+  assertHostname(label);
+  return renderScript(
+    { node: label, step, summary: `print ${what} (secret output)`, report: false },
+    sh`
+file="$ROOT${path}"
+if [ ! -s "$file" ]; then
+  fail "$file is missing or empty" "Run this on a server once k3s has started (systemctl status k3s)."
+fi
+cat "$file"
+`,
+  );
 }

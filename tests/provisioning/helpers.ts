@@ -1,5 +1,5 @@
 /** Assertions shared by the provisioning tests. */
-import type { RunResult } from "./fake-pi";
+import { createFakePi, type FakePi, type FakePiOptions, type RunResult } from "./fake-pi";
 
 /** Calls that change state on a node; a second run must log none of them. */
 const MUTATING = [
@@ -49,4 +49,21 @@ export function expectFailure(r: RunResult, node: string, step: string, what: Re
   expect(last.startsWith(`pi-cluster: [${node}] ${step}: `)).toBe(true);
   expect(last).toMatch(what);
   expect(r.stdout).not.toMatch(/changed \(|no change/);
+}
+
+/**
+ * A `fakePi(opts)` factory for one test file: every fake it makes is removed after each test.
+ * Call at the top level of the file.
+ */
+export function useFakePis(): (opts?: FakePiOptions) => FakePi {
+  let fakes: FakePi[] = [];
+  afterEach(() => {
+    fakes.forEach((f) => f.cleanup());
+    fakes = [];
+  });
+  return (opts: FakePiOptions = {}) => {
+    const fake = createFakePi(opts);
+    fakes.push(fake);
+    return fake;
+  };
 }

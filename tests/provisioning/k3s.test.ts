@@ -15,19 +15,10 @@ import {
   uninstallScript,
 } from "../../provisioning";
 import { haK3s, pi3Worker, pi4Init, pi5Join, piK3s, singleK3s } from "./fixtures";
-import { createFakePi, type FakePi, type FakePiOptions } from "./fake-pi";
-import { expectFailure, expectReport, mutatingCalls } from "./helpers";
 
-let fakes: FakePi[] = [];
-function fakePi(opts: FakePiOptions = {}): FakePi {
-  const fake = createFakePi(opts);
-  fakes.push(fake);
-  return fake;
-}
-afterEach(() => {
-  fakes.forEach((f) => f.cleanup());
-  fakes = [];
-});
+import { expectFailure, expectReport, mutatingCalls, useFakePis } from "./helpers";
+
+const fakePi = useFakePis();
 
 const TOKEN = "K10c0ffee1234567890abcdef::server:s3cr3t-t0ken-value";
 const RESTART_MARKER = "run/pi-cluster/k3s-restart-required";

@@ -17,25 +17,10 @@ import {
   withEnv,
 } from "../../provisioning";
 import { ALL_NODES, network, pi3Worker, pi5Join, piK3s } from "./fixtures";
-import {
-  BOOKWORM_CMDLINE,
-  FRESH_HOSTS,
-  createFakePi,
-  type FakePi,
-  type FakePiOptions,
-} from "./fake-pi";
-import { expectFailure, expectReport, lastLine, mutatingCalls } from "./helpers";
+import { BOOKWORM_CMDLINE, FRESH_HOSTS, type FakePiOptions } from "./fake-pi";
+import { expectFailure, expectReport, lastLine, mutatingCalls, useFakePis } from "./helpers";
 
-let fakes: FakePi[] = [];
-function fakePi(opts: FakePiOptions = {}): FakePi {
-  const fake = createFakePi(opts);
-  fakes.push(fake);
-  return fake;
-}
-afterEach(() => {
-  fakes.forEach((f) => f.cleanup());
-  fakes = [];
-});
+const fakePi = useFakePis();
 
 describe("reachableScript", () => {
   it("prints the OS and boot id and changes nothing", () => {
