@@ -6,6 +6,7 @@
  * reached a place that is not marked secret.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { BUILT_IN_FIELDS } from "../components/secrets/onepassword";
 import { ResourceRecorder } from "./record";
 
 const CANARY_PREFIX = "SECRET-CANARY[";
@@ -24,17 +25,6 @@ export function canariesIn(text: string): string[] {
 export function maskCanaries(text: string): string {
   return text.replace(/SECRET-CANARY\[([^\]]*)\]/g, "<secret $1>");
 }
-
-/** Standard 1Password item fields and the getItem result property that holds each. */
-const STANDARD_FIELDS: Record<string, string> = {
-  password: "password",
-  credential: "credential",
-  username: "username",
-  "private key": "privateKey",
-  "public key": "publicKey",
-  hostname: "hostname",
-  url: "url",
-};
 
 /** Answers for `command:remote:Command` outputs, by the step a command name ends with. */
 export type CommandStdout = (name: string, inputs: Record<string, unknown>) => string | undefined;
@@ -87,7 +77,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
           category: "login",
           tags: [],
         };
-        for (const [field, property] of Object.entries(STANDARD_FIELDS))
+        for (const [field, property] of Object.entries(BUILT_IN_FIELDS))
           result[property] = ref(field);
         const custom = this.customFields.get(`${vault}/${item}`) ?? [];
         result.sections = [

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SecretRef } from "../../topology/types";
 
 /** Built-in item fields and the getItem result property that holds each. */
-const BUILT_IN_FIELDS: Readonly<Record<string, keyof onepassword.GetItemResult>> = {
+export const BUILT_IN_FIELDS: Readonly<Record<string, keyof onepassword.GetItemResult>> = {
   password: "password",
   credential: "credential",
   username: "username",
