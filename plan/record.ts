@@ -48,6 +48,16 @@ export interface RecordedResource {
   };
 }
 
+/** The options of a resource declared with none. */
+export const DEFAULT_OPTIONS: RecordedResource["options"] = {
+  protect: false,
+  retainOnDelete: false,
+  deleteBeforeReplace: false,
+  aliases: 0,
+  ignoreChanges: [],
+  additionalSecretOutputs: [],
+};
+
 /** `type::name`, the key records use to refer to each other. */
 export function resourceKey(type: string, name: string): string {
   return `${type}::${name}`;
@@ -110,14 +120,7 @@ export class ResourceRecorder {
         dependsOn: [],
         custom: true,
         inputs,
-        options: {
-          protect: false,
-          retainOnDelete: false,
-          deleteBeforeReplace: false,
-          aliases: 0,
-          ignoreChanges: [],
-          additionalSecretOutputs: [],
-        },
+        options: DEFAULT_OPTIONS,
       });
     }
   }

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { canary } from "../../plan/mocks";
 import { writePlan, isKubernetesObject, manifestOf } from "../../plan/render";
-import { isSecretInput } from "../../plan/record";
+import { DEFAULT_OPTIONS, isSecretInput } from "../../plan/record";
 import { StackRun } from "../../plan/run";
 import { ConfigError } from "../../topology/errors";
 import { runStack, KNOWN_STACKS } from "../../stacks";
@@ -86,14 +86,7 @@ test("a secret that reaches an unmarked input fails the plan", () => {
           metadata: { name: "leaky", namespace: "default" },
           data: { token: canary("op://pi-cluster/k3s/token") },
         },
-        options: {
-          protect: false,
-          retainOnDelete: false,
-          deleteBeforeReplace: false,
-          aliases: 0,
-          ignoreChanges: [],
-          additionalSecretOutputs: [],
-        },
+        options: DEFAULT_OPTIONS,
       },
     ],
   };
