@@ -5,4 +5,5 @@ module.exports = {
   transform: { "^.+\\.ts$": "ts-jest" },
   // Each stack run loads the Pulumi SDK and providers afresh; give slow machines room.
   testTimeout: 120000,
+  reporters: ["default", "<rootDir>/tests/support/summary-reporter.js"],
 };
