@@ -4,7 +4,8 @@
  */
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    process.stdout.write(
+    // stderr, where jest writes its own summary, so this line comes last.
+    process.stderr.write(
       `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed\n`,
     );
   }
