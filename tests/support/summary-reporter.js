@@ -4,10 +4,9 @@
  */
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    // stderr, where jest writes its own summary, so this line comes last.
-    process.stderr.write(
-      `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed\n`,
-    );
+    const line = `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed\n`;
+    // At exit, so it follows jest's own summary (printed after custom reporters run).
+    process.once("exit", () => process.stderr.write(line));
   }
 }
 
