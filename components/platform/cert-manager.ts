@@ -32,7 +32,8 @@ export const CLOUDFLARE_PERMISSION_GROUPS = {
   zoneRead: "c8fed203ed3043cba015a93ad1616f1f",
 } as const;
 
-const ACME_SERVERS = {
+/** ACME directory of each ClusterIssuer; routes use `letsencrypt-prod` (see routes.ts). */
+export const ACME_SERVERS = {
   "letsencrypt-prod": "https://acme-v02.api.letsencrypt.org/directory",
   "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
 } as const;
@@ -190,7 +191,7 @@ export class CertManager extends pulumi.ComponentResource {
       );
     }
     // Issuers go through cert-manager's webhook: after the release, with the token in place.
-    this.issuers = (["letsencrypt-prod", "letsencrypt-staging"] as const).map(
+    this.issuers = (Object.keys(ACME_SERVERS) as (keyof typeof ACME_SERVERS)[]).map(
       (issuer) =>
         new k8s.apiextensions.CustomResource(
           issuer,

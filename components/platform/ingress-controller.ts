@@ -15,6 +15,7 @@ import { schedulingFor } from "../../topology/scheduling";
 import { PlatformSettings, Topology } from "../../topology/types";
 import { ContainerResources, resources, WorkloadSpec } from "../../topology/workloads";
 import { ChartRef, helmRelease, namespace } from "./helm";
+import { loadBalancerAnnotations } from "./metallb";
 
 /** Which controller serves Ingresses. */
 export type IngressControllerKind = PlatformSettings["ingress"]["controller"];
@@ -181,9 +182,6 @@ function loadBalancerAddress(topology: Topology): string {
   return address;
 }
 
-/** MetalLB's annotation for a fixed address (`spec.loadBalancerIP` is deprecated since 1.24). */
-export const METALLB_ADDRESS_ANNOTATION = "metallb.io/loadBalancerIPs";
-
 /** Spread the loadBalancer replicas over nodes, without blocking a rollout on a small cluster. */
 function spreadOverNodes(profile: ControllerProfile): Record<string, unknown>[] {
   return [
@@ -256,7 +254,7 @@ export function ingressNginxValues(topology: Topology): Record<string, unknown> 
       service: {
         enabled: true,
         type: "LoadBalancer",
-        annotations: { [METALLB_ADDRESS_ANNOTATION]: loadBalancerAddress(topology) },
+        annotations: loadBalancerAnnotations(loadBalancerAddress(topology)),
         // HTTPS only on the MetalLB address too.
         enableHttp: false,
         enableHttps: true,
@@ -306,7 +304,7 @@ export function traefikValues(topology: Topology): Record<string, unknown> {
     topologySpreadConstraints: spreadOverNodes(profile),
     ports: { web: { expose: { default: false } } },
     service: {
-      annotations: { [METALLB_ADDRESS_ANNOTATION]: loadBalancerAddress(topology) },
+      annotations: loadBalancerAnnotations(loadBalancerAddress(topology)),
       spec: { type: "LoadBalancer" },
     },
   };

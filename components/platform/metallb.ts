@@ -83,7 +83,10 @@ export function metallbPoolManifests(settings: MetallbSettings): Record<string, 
   ];
 }
 
-/** Annotations that give a LoadBalancer Service its fixed MetalLB address. */
+/**
+ * Annotations that give a LoadBalancer Service its fixed MetalLB address (`spec.loadBalancerIP`
+ * is deprecated since Kubernetes 1.24).
+ */
 export function loadBalancerAnnotations(address: string): Record<string, string> {
   return { "metallb.io/loadBalancerIPs": address };
 }

@@ -11,10 +11,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { endpointHost, ServiceEndpoint } from "../../topology/catalog";
 import { Topology } from "../../topology/types";
+import { ACME_SERVERS } from "./cert-manager";
 import { controllerProfile, IngressControllerKind } from "./ingress-controller";
 
-/** The ClusterIssuer every route's certificate comes from (see cert-manager.ts). */
-export const CLUSTER_ISSUER = "letsencrypt-prod";
+/** The ClusterIssuer every route's certificate comes from. */
+export const CLUSTER_ISSUER: keyof typeof ACME_SERVERS = "letsencrypt-prod";
 
 /** Name of the per-namespace Traefik ServersTransport that skips backend certificate checks. */
 export const INSECURE_BACKEND_TRANSPORT = "insecure-backend";
