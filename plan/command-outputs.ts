@@ -2,6 +2,7 @@
  * What commands print in the offline plan, where later resources read it: boot ids, and the
  * secrets a server holds (the k3s token and kubeconfig), which come back as canaries.
  */
+import { parseCommandName } from "../provisioning/script";
 import { canary } from "./mocks";
 
 /** A kubeconfig shaped like k3s's own, with canaries where the credentials are. */
@@ -31,8 +32,10 @@ function fakeKubeconfig(server: string): string {
 
 /** Default command outputs, chosen by the step in a command's name (`<hostname>/<step>`). */
 export function fakeCommandStdout(name: string): string | undefined {
-  const [host, step] = name.split("/");
-  switch (step) {
+  const parsed = parseCommandName(name);
+  if (!parsed) return undefined;
+  const host = parsed.hostname;
+  switch (parsed.step) {
     case "reachable":
       return `boot-id=00000000-0000-4000-8000-${host.length.toString().padStart(12, "0")}\n`;
     case "reboot":

@@ -2,7 +2,7 @@
  * The node scripts of a run, recovered from the remote commands the program declares, so the
  * plan shows exactly the text that would run on each Pi, in order.
  */
-import { planFileName, STEPS, StepId } from "../provisioning/script";
+import { parseCommandName, planFileName, STEPS } from "../provisioning/script";
 import { Topology } from "../topology/types";
 import { maskSecrets } from "./render";
 import { RecordedResource } from "./record";
@@ -21,12 +21,6 @@ export function scriptOfRootCommand(command: string): string | undefined {
   return match ? match[1].replace(/'\\''/g, "'") : undefined;
 }
 
-/** Remote commands are named `<hostname>/<step>`; a step may run on another node (drain). */
-export function commandStep(name: string): { hostname: string; step: StepId } | undefined {
-  const [hostname, step] = name.split("/");
-  return STEPS.some((s) => s.id === step) ? { hostname, step: step as StepId } : undefined;
-}
-
 /** Every node's scripts, ordered by step, from the recorded `command:remote:Command`s. */
 export function nodeScripts(
   topology: Topology,
@@ -35,7 +29,7 @@ export function nodeScripts(
   const hostnames = new Set(topology.nodes.map((n) => n.hostname));
   const scripts: NodeScript[] = [];
   for (const resource of resources.filter((r) => r.type === "command:remote:Command")) {
-    const id = commandStep(resource.name);
+    const id = parseCommandName(resource.name);
     if (!id || !hostnames.has(id.hostname)) continue;
     const inputs = maskSecrets(resource.inputs) as Record<string, unknown>;
     const host = (inputs.connection as { host?: string } | undefined)?.host;

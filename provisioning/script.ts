@@ -56,6 +56,22 @@ export function stepOrder(step: StepId): number {
   return found.order;
 }
 
+/**
+ * Name of the remote command that runs `step` for `hostname`: `<hostname>/<step>`. The plan and
+ * its mocks read both parts back with {@link parseCommandName}. A step may run on another node
+ * (drain runs on the first server) and still carries the node it is about.
+ */
+export function commandName(hostname: string, step: StepId): string {
+  return `${hostname}/${step}`;
+}
+
+/** Inverse of {@link commandName}; undefined for a name that is not a step command. */
+export function parseCommandName(name: string): { hostname: string; step: StepId } | undefined {
+  const [hostname, step, extra] = name.split("/");
+  const known = STEPS.find((s) => s.id === step);
+  return known && extra === undefined ? { hostname, step: known.id } : undefined;
+}
+
 /** Plan file name of a step, e.g. `planFileName("cgroups") === "20-cgroups.sh"`. */
 export function planFileName(step: StepId): string {
   return `${String(stepOrder(step)).padStart(2, "0")}-${step}.sh`;

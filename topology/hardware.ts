@@ -31,6 +31,9 @@ export const K3S_OVERHEAD_MI = { serverWithEtcd: 700, server: 500, agent: 200 } 
 /** Servers run the API server, controllers and (with HA) etcd: not on a 1 GB board. */
 export const MIN_SERVER_MEMORY_GB = 2;
 
+/** What k3s does not deploy unless config says otherwise: its Traefik (the program brings its own ingress). */
+export const DEFAULT_K3S_DISABLE: readonly string[] = ["traefik"];
+
 /** Components k3s can be told not to deploy (`disable:`). */
 export const K3S_PACKAGED_COMPONENTS = [
   "coredns",

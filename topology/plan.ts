@@ -12,7 +12,7 @@ import {
   StackConfig,
 } from "./config";
 import { ConfigError, ConfigProblem } from "./errors";
-import { ALLOCATABLE_MI_BY_RAM_GB, K3S_OVERHEAD_MI } from "./hardware";
+import { ALLOCATABLE_MI_BY_RAM_GB, DEFAULT_K3S_DISABLE, K3S_OVERHEAD_MI } from "./hardware";
 import { memoryMi } from "./quantity";
 import { parseSecretRef } from "./secret-ref";
 import { K3sSettings, PlannedNode, PlannedPlacement, PlatformSettings, Topology } from "./types";
@@ -171,7 +171,7 @@ function planPlatform(config: StackConfig, firstServer: PlannedNode): PlatformSe
 }
 
 function systemWorkloads(config: StackConfig): WorkloadSpec[] {
-  const disabled = config.cluster.k3s.disable ?? ["traefik"];
+  const disabled = config.cluster.k3s.disable ?? DEFAULT_K3S_DISABLE;
   return K3S_SYSTEM_WORKLOADS.filter((w) => !disabled.includes(K3S_COMPONENT_OF[w.name]));
 }
 
@@ -244,7 +244,7 @@ function planK3s(config: StackConfig, nodes: PlannedNode[], first: PlannedNode):
     k3s.token && k3s.token !== "first-server" ? parseSecretRef(k3s.token) : undefined;
   return {
     version: k3s.version,
-    disable: k3s.disable ?? ["traefik"],
+    disable: [...(k3s.disable ?? DEFAULT_K3S_DISABLE)],
     apiEndpoint,
     serverUrl: `https://${apiEndpoint}:6443`,
     tlsSans,

@@ -4,7 +4,12 @@
  */
 import { ConfigProblem, showValue } from "./errors";
 import { StackConfig } from "./config";
-import { K3S_PACKAGED_COMPONENTS, MEMORY_SIZES_GB, MIN_SERVER_MEMORY_GB } from "./hardware";
+import {
+  DEFAULT_K3S_DISABLE,
+  K3S_PACKAGED_COMPONENTS,
+  MEMORY_SIZES_GB,
+  MIN_SERVER_MEMORY_GB,
+} from "./hardware";
 import {
   inRange,
   isDomain,
@@ -404,7 +409,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   // --- platform ---
   const platform = config.platform;
   const ingress = platform.ingress ?? {};
-  if (!(k3s.disable ?? ["traefik"]).includes("traefik")) {
+  if (!(k3s.disable ?? DEFAULT_K3S_DISABLE).includes("traefik")) {
     add(
       "pi-cluster:cluster.k3s.disable",
       `must include "traefik": the program deploys its own ingress controller ` +

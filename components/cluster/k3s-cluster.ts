@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   asRootCommand,
+  commandName,
   drainScript,
   readKubeconfigScript,
   readTokenScript,
@@ -60,7 +61,7 @@ export class K3sCluster extends pulumi.ComponentResource {
 
     const fromFirst = (step: "read-token" | "read-kubeconfig", script: string) =>
       new command.remote.Command(
-        `${first.hostname}/${step}`,
+        commandName(first.hostname, step),
         {
           connection: sshConnection(first, keyOf(first)),
           create: asRootCommand(script),
@@ -105,7 +106,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       // Removing a node from config drains it from the first server, then (its own membership
       // resource being deleted next) uninstalls k3s on it.
       new command.remote.Command(
-        `${node.hostname}/drain`,
+        commandName(node.hostname, "drain"),
         {
           connection: sshConnection(first, keyOf(first)),
           create: `echo "pi-cluster: ${node.hostname} will be drained from ${first.hostname} when it leaves"`,

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   asRootCommand,
   asUserCommand,
+  commandName,
   cgroupScript,
   hostnameScript,
   k3sConfigScript,
@@ -87,7 +88,7 @@ export class K3sNode extends pulumi.ComponentResource {
       after: readonly pulumi.Resource[] = [],
     ): command.remote.Command => {
       const cmd = new command.remote.Command(
-        `${node.hostname}/${id}`,
+        commandName(node.hostname, id),
         {
           connection: sshConnection(node, args.privateKey, dial),
           create,
@@ -162,7 +163,7 @@ export class K3sNode extends pulumi.ComponentResource {
 
     // Its own resource, never replaced (no triggers), so upgrades never run the uninstall.
     this.membership = new command.remote.Command(
-      `${node.hostname}/uninstall`,
+      commandName(node.hostname, "uninstall"),
       {
         connection: sshConnection(node, args.privateKey),
         create: `echo "pi-cluster: ${node.hostname} is a member of the cluster"`,

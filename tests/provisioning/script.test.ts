@@ -2,6 +2,8 @@ import {
   STEPS,
   asRootCommand,
   asUserCommand,
+  commandName,
+  parseCommandName,
   planFileName,
   renderScript,
   sh,
@@ -163,5 +165,21 @@ if [ "$PI_UPDATED" -eq 1 ]; then changed "updated"; fi`;
     expect(fake.run(render(body)).stdout).toContain("no change");
     const r = fake.run(`ls -A ${shellQuote(`${fake.root}/etc`)}`);
     expect(r.stdout.split("\n").filter((f) => f.includes("pi-cluster"))).toEqual([]);
+  });
+});
+
+describe("commandName", () => {
+  it("names a step's command after its node and reads it back", () => {
+    expect(commandName("pi3-worker-1", "k3s-token")).toBe("pi3-worker-1/k3s-token");
+    expect(parseCommandName("pi3-worker-1/k3s-token")).toEqual({
+      hostname: "pi3-worker-1",
+      step: "k3s-token",
+    });
+  });
+
+  it("refuses names that are not step commands", () => {
+    expect(parseCommandName("pi-k3s/not-a-step")).toBeUndefined();
+    expect(parseCommandName("pi-k3s-labels")).toBeUndefined();
+    expect(parseCommandName("pi-k3s/k3s-ready/extra")).toBeUndefined();
   });
 });
