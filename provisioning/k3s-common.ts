@@ -42,4 +42,13 @@ mark_k3s_restart() {
     note "k3s is installed: the k3s-install step will restart it"
   fi
 }
+
+# Creates ${K3S_CONFIG_DIR} (0755) if missing, for the config and token files.
+ensure_k3s_config_dir() {
+  local dir="$ROOT${K3S_CONFIG_DIR}"
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$(dirname "$dir")"
+    mkdir -m 0755 "$dir"
+  fi
+}
 `;

@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import type { K3sSettings, PlannedNode } from "../topology/types";
 import { assertHostname, assertIpv4 } from "./checks";
-import { K3S_CONFIG_DIR, K3S_CONFIG_PATH, K3S_HELPERS, K3S_TOKEN_FILE } from "./k3s-common";
+import { K3S_CONFIG_PATH, K3S_HELPERS, K3S_TOKEN_FILE } from "./k3s-common";
 import { renderScript, sh } from "./script";
 
 /** Heredoc delimiter that embeds the config; a config line equal to it is refused. */
@@ -92,12 +92,8 @@ export function k3sConfigScript(node: PlannedNode, yamlText: string): string {
   return renderScript(
     { node: node.hostname, step: "k3s-config", summary: `write ${K3S_CONFIG_PATH}` },
     sh`${K3S_HELPERS}
-dir="$ROOT${K3S_CONFIG_DIR}"
+ensure_k3s_config_dir
 target="$ROOT${K3S_CONFIG_PATH}"
-if [ ! -d "$dir" ]; then
-  mkdir -p "$(dirname "$dir")"
-  mkdir -m 0755 "$dir"
-fi
 
 begin_file "$target"
 # Quoted delimiter: the shell expands nothing inside, the file gets the text exactly.

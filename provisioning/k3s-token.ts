@@ -1,6 +1,6 @@
 import type { PlannedNode } from "../topology/types";
 import { assertHostname } from "./checks";
-import { K3S_CONFIG_DIR, K3S_HELPERS, K3S_TOKEN_FILE } from "./k3s-common";
+import { K3S_HELPERS, K3S_TOKEN_FILE } from "./k3s-common";
 import { readSecretFileScript, renderScript, sh } from "./script";
 
 /** Where a k3s server keeps the cluster token it generated (or was given). */
@@ -29,12 +29,8 @@ case "$token" in
   *[[:space:]]*) fail "the token on stdin contains whitespace or several lines" "Pass exactly one token, on one line." ;;
 esac
 
-dir="$ROOT${K3S_CONFIG_DIR}"
+ensure_k3s_config_dir
 target="$ROOT${K3S_TOKEN_FILE}"
-if [ ! -d "$dir" ]; then
-  mkdir -p "$(dirname "$dir")"
-  mkdir -m 0755 "$dir"
-fi
 begin_file "$target"
 printf '%s\n' "$token" >"$PI_TMP"
 token=''
