@@ -50,6 +50,12 @@ describe.each(STACKS)("%s", (stack) => {
   test("capacity.md lists every node with its budget", () => {
     const report = fs.readFileSync(path.join(outRoot, stack, "capacity.md"), "utf8");
     for (const node of run().topology.nodes) expect(report).toContain(`## ${node.hostname}`);
+    if (stack !== "homelab-ha") {
+      // A Pi 3: 910Mi allocatable, 200Mi for the k3s agent, 710Mi left for pods.
+      expect(report).toMatch(
+        /\| pi3-worker-1 \| pi3 1GB agent \| 910Mi \| 200Mi \| 710Mi \| \d+Mi \|/,
+      );
+    }
   });
 
   test("every Kubernetes object is schema-valid", () => {

@@ -4,6 +4,7 @@
  * releases and their pinned versions, the values that matter, the order objects wait for, the
  * DNS record, and every secret input kept secret.
  */
+import { monitoringWorkloads } from "../../components/platform/monitoring";
 import { canariesIn } from "../../plan/mocks";
 import { isSecretInput, RecordedResource, resourceKey } from "../../plan/record";
 import { StackRun } from "../../plan/run";
@@ -99,7 +100,9 @@ test("kube-prometheus-stack is configured for k3s and sized for Pis", () => {
       expect(values[component]).toEqual({ enabled: false });
     }
     expect(values.prometheus.prometheusSpec.retention).toBe("10d");
-    expect(values.prometheus.prometheusSpec.resources.limits.memory).toBeDefined();
+    // The pod gets exactly what the capacity check counted for it.
+    const prometheus = monitoringWorkloads().find((w) => w.name === "prometheus")!;
+    expect(values.prometheus.prometheusSpec.resources).toEqual(prometheus.containers.prometheus);
     expect(values.grafana.admin).toMatchObject({ existingSecret: "grafana-admin" });
   }
   const expansion = plain<Record<string, any>>(
