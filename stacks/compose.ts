@@ -1,16 +1,20 @@
 /**
  * The composition every topology shares: validated config → topology plan → nodes and k3s →
- * platform → apps. Stack files choose what differs (their workloads); everything else about a
- * stack is data in its `Pulumi.<stack>.yaml`.
+ * platform → apps → routes. Stack files choose their apps; everything else about a stack is data
+ * in its `Pulumi.<stack>.yaml`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { endpointHost } from "../topology/catalog";
+import { CatalogEntry, entryUrl, NonWebMonitor } from "../topology/catalog";
 import { planTopology, rawStackConfig, WorkloadsOf } from "../topology/plan";
-import { Topology } from "../topology/types";
-import { PlatformSettings } from "../topology/types";
-import { WorkloadSpec } from "../topology/workloads";
+import { PlatformSettings, Topology } from "../topology/types";
+import { AnyAppModule } from "../components/apps/app";
 import { K3sCluster } from "../components/cluster/k3s-cluster";
-import { Platform, platformWorkloads } from "../components/platform/platform";
+import {
+  Platform,
+  platformCatalog,
+  platformMonitors,
+  platformWorkloads,
+} from "../components/platform/platform";
 import { OnePasswordSecrets } from "../components/secrets/onepassword";
 
 /** What a composed stack returns: its plan (for the offline plan) and its stack outputs. */
@@ -21,15 +25,36 @@ export interface StackResult {
 
 /** What a stack file passes to the shared composition. */
 export interface ComposeArgs {
-  /** Workloads the stack deploys beyond what k3s runs itself. */
-  readonly workloads: readonly WorkloadSpec[];
+  /** The apps the stack runs beyond the platform, in the order they deploy. */
+  readonly apps: readonly AnyAppModule[];
 }
 
-/** Every workload of a stack: the platform's (which depend on its settings) and its apps'. */
-export function stackWorkloads(apps: readonly WorkloadSpec[]): WorkloadsOf {
-  return (platform: PlatformSettings, hasMetallb: boolean) => [
-    ...platformWorkloads(platform, hasMetallb),
-    ...apps,
+/** The platform's workloads (which depend on its settings); apps add theirs when planned. */
+export const platformWorkloadsOf: WorkloadsOf = (platform: PlatformSettings, hasMetallb) =>
+  platformWorkloads(platform, hasMetallb);
+
+/** The stack's catalog: the platform's entries, then each app's, names unique. */
+export function stackCatalog(topology: Topology, apps: readonly AnyAppModule[]): CatalogEntry[] {
+  const entries = [
+    ...platformCatalog(),
+    ...apps.flatMap((app) => app.endpoints?.(topology.apps[app.name], topology) ?? []),
+  ];
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    if (seen.has(entry.name)) {
+      // A program error: two modules claimed one catalog name.
+      throw new Error(`catalog entry "${entry.name}" is declared twice; names must be unique`);
+    }
+    seen.add(entry.name);
+  }
+  return entries;
+}
+
+/** The stack's non-web monitors: the platform's, then each app's. */
+export function stackMonitors(topology: Topology, apps: readonly AnyAppModule[]): NonWebMonitor[] {
+  return [
+    ...platformMonitors(topology),
+    ...apps.flatMap((app) => app.monitors?.(topology.apps[app.name], topology) ?? []),
   ];
 }
 
@@ -38,11 +63,26 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
   const topology = planTopology(
     stack,
     rawStackConfig(pulumi.runtime.allConfig()),
-    stackWorkloads(args.workloads),
+    platformWorkloadsOf,
+    args.apps,
   );
+  const catalog = stackCatalog(topology, args.apps);
+  const monitors = stackMonitors(topology, args.apps);
   const secrets = new OnePasswordSecrets();
   const cluster = new K3sCluster(stack, { topology, secrets });
-  const platform = new Platform("platform", { topology, cluster, secrets });
+  const platform = new Platform("platform", { topology, cluster, secrets, catalog });
+  const context = {
+    topology,
+    provider: cluster.provider,
+    platform,
+    catalog,
+    monitors,
+    nodesReady: [...cluster.ready],
+  };
+  const deployed = args.apps.map((app) =>
+    app.deploy(topology.apps[app.name], context, { dependsOn: [...cluster.ready] }),
+  );
+  platform.routeCatalog(deployed);
   return {
     topology,
     outputs: {
@@ -51,7 +91,10 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
       // `pulumi stack output kubeconfig --show-secrets > kubeconfig` to use kubectl.
       kubeconfig: cluster.kubeconfig,
       urls: Object.fromEntries(
-        platform.catalog.map((e) => [e.name, `https://${endpointHost(e, topology.domain)}`]),
+        catalog.flatMap((e) => {
+          const url = entryUrl(e, topology.domain);
+          return url ? [[e.name, url]] : [];
+        }),
       ),
     },
   };

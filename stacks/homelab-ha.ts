@@ -1,11 +1,11 @@
-/** The `homelab-ha` stack: see Pulumi.homelab-ha.yaml for its nodes. */
-import { WorkloadSpec } from "../topology/workloads";
+/** The `homelab-ha` stack: see Pulumi.homelab-ha.yaml for its nodes and the apps' settings. */
+import { AnyAppModule } from "../components/apps/app";
 import { composeStack, StackResult } from "./compose";
 
-/** The apps this stack runs beyond the platform (added app by app). */
-export const HOMELAB_HA_APPS: readonly WorkloadSpec[] = [];
+/** The apps this stack runs beyond the platform, in the order they deploy. */
+export const HOMELAB_HA_APPS: readonly AnyAppModule[] = [];
 
 /** Declares the `homelab-ha` stack. */
 export function homelabHa(): StackResult {
-  return composeStack("homelab-ha", { workloads: HOMELAB_HA_APPS });
+  return composeStack("homelab-ha", { apps: HOMELAB_HA_APPS });
 }

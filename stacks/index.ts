@@ -2,15 +2,14 @@
  * The stacks this program knows, one per topology, each composed in `stacks/<stack>.ts`.
  * `index.ts` runs the one `pulumi.getStack()` names.
  */
-import { WorkloadsOf } from "../topology/plan";
-import { WorkloadSpec } from "../topology/workloads";
-import { StackResult, stackWorkloads } from "./compose";
+import { AnyAppModule } from "../components/apps/app";
+import { StackResult } from "./compose";
 import { HOMELAB_HA_APPS, homelabHa } from "./homelab-ha";
 import { PI_K3S_APPS, piK3s } from "./pi-k3s";
 import { PI5_EXPANSION_APPS, pi5Expansion } from "./pi5-expansion";
 
 const STACKS: Readonly<
-  Record<string, { compose: () => StackResult; apps: readonly WorkloadSpec[] }>
+  Record<string, { compose: () => StackResult; apps: readonly AnyAppModule[] }>
 > = {
   "pi-k3s": { compose: piK3s, apps: PI_K3S_APPS },
   "pi5-expansion": { compose: pi5Expansion, apps: PI5_EXPANSION_APPS },
@@ -32,11 +31,12 @@ export function runStack(stack: string): StackResult {
   return entry.compose();
 }
 
-/** The workloads a known stack plans with (what `pi-cluster:placement` may name). */
-export function workloadsOf(stack: string): WorkloadsOf {
+/** The apps a known stack runs (their sections of `pi-cluster:apps`, their workloads). */
+export function appsOf(stack: string): readonly AnyAppModule[] {
   const entry = STACKS[stack];
   if (!entry) throw new Error(`unknown stack "${stack}"`);
-  return stackWorkloads(entry.apps);
+  return entry.apps;
 }
 
+export { platformWorkloadsOf } from "./compose";
 export type { StackResult };

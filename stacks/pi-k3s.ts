@@ -1,11 +1,11 @@
-/** The `pi-k3s` stack: see Pulumi.pi-k3s.yaml for its nodes. */
-import { WorkloadSpec } from "../topology/workloads";
+/** The `pi-k3s` stack: see Pulumi.pi-k3s.yaml for its nodes and the apps' settings. */
+import { AnyAppModule } from "../components/apps/app";
 import { composeStack, StackResult } from "./compose";
 
-/** The apps this stack runs beyond the platform (added app by app). */
-export const PI_K3S_APPS: readonly WorkloadSpec[] = [];
+/** The apps this stack runs beyond the platform, in the order they deploy. */
+export const PI_K3S_APPS: readonly AnyAppModule[] = [];
 
 /** Declares the `pi-k3s` stack. */
 export function piK3s(): StackResult {
-  return composeStack("pi-k3s", { workloads: PI_K3S_APPS });
+  return composeStack("pi-k3s", { apps: PI_K3S_APPS });
 }

@@ -1,11 +1,11 @@
-/** The `pi5-expansion` stack: see Pulumi.pi5-expansion.yaml for its nodes. */
-import { WorkloadSpec } from "../topology/workloads";
+/** The `pi5-expansion` stack: see Pulumi.pi5-expansion.yaml for its nodes and the apps' settings. */
+import { AnyAppModule } from "../components/apps/app";
 import { composeStack, StackResult } from "./compose";
 
-/** The apps this stack runs beyond the platform (added app by app). */
-export const PI5_EXPANSION_APPS: readonly WorkloadSpec[] = [];
+/** The apps this stack runs beyond the platform, in the order they deploy. */
+export const PI5_EXPANSION_APPS: readonly AnyAppModule[] = [];
 
 /** Declares the `pi5-expansion` stack. */
 export function pi5Expansion(): StackResult {
-  return composeStack("pi5-expansion", { workloads: PI5_EXPANSION_APPS });
+  return composeStack("pi5-expansion", { apps: PI5_EXPANSION_APPS });
 }

@@ -33,6 +33,8 @@ const clusterSchema = z.strictObject({
   domain: z.string(),
   /** The 1Password vault holding this cluster's secrets. */
   onepasswordVault: z.string(),
+  /** IANA time zone for schedules (backups) and app logs. @default "UTC" */
+  timezone: z.string().optional(),
   k3s: k3sSchema,
 });
 
@@ -135,16 +137,30 @@ const platformSchema = z.strictObject({
     .optional(),
 });
 
-const secretsSchema = z.strictObject({
-  /** Deploy time: the 1Password service-account token External Secrets uses (the one bootstrap secret). */
-  externalSecretsToken: z.string(),
-  /** Deploy time: the token the Cloudflare provider uses (DNS edit + API token creation). */
-  cloudflareApiToken: z.string(),
-  /** In cluster (External Secrets): Grafana's admin password. */
-  grafanaAdminPassword: z.string(),
-  /** In cluster (External Secrets): the Discord webhook Alertmanager posts to. */
-  discordWebhook: z.string(),
-});
+/** The platform's own secrets; apps add the keys they declare (checked against the stack's apps). */
+export const PLATFORM_SECRET_KEYS = [
+  "externalSecretsToken",
+  "cloudflareApiToken",
+  "grafanaAdminPassword",
+  "discordWebhook",
+] as const;
+
+const secretsSchema = z
+  .object({
+    /** Deploy time: the 1Password service-account token External Secrets uses (the one bootstrap secret). */
+    externalSecretsToken: z.string(),
+    /** Deploy time: the token the Cloudflare provider uses (DNS edit + API token creation). */
+    cloudflareApiToken: z.string(),
+    /** In cluster (External Secrets): Grafana's admin password. */
+    grafanaAdminPassword: z.string(),
+    /** In cluster (External Secrets): the Discord webhook Alertmanager posts to. */
+    discordWebhook: z.string(),
+  })
+  // Apps' keys (each an op:// reference); which ones are allowed depends on the stack's apps.
+  .catchall(z.string());
+
+/** An app's own keys under `pi-cluster:apps.<app>`, checked by the app's schema (see apps.ts). */
+const appsSchema = z.record(z.string(), z.unknown());
 
 /** Every `pi-cluster:*` key a stack may set, and its schema. */
 export const stackConfigSchema = z.strictObject({
@@ -156,6 +172,7 @@ export const stackConfigSchema = z.strictObject({
   metallb: metallbSchema.optional(),
   platform: platformSchema,
   secrets: secretsSchema,
+  apps: appsSchema.optional(),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
@@ -174,26 +191,60 @@ export type ParseResult =
 export function parseStackConfig(raw: Record<string, unknown>): ParseResult {
   const result = stackConfigSchema.safeParse(raw);
   if (result.success) return { ok: true, config: result.data };
-  return { ok: false, problems: result.error.issues.map((issue) => describeIssue(issue, raw)) };
+  return {
+    ok: false,
+    problems: result.error.issues.map((issue) =>
+      describeIssue(issue, raw, stackConfigSchema, undefined),
+    ),
+  };
+}
+
+/**
+ * The problems of a failed parse of one config section (an app's `pi-cluster:apps.<app>`),
+ * worded like the stack config's own: the full key, the value, what is allowed.
+ */
+export function zodProblems(
+  schema: z.ZodType,
+  error: z.ZodError,
+  raw: unknown,
+  sectionKey: string,
+): ConfigProblem[] {
+  return error.issues.map((issue) => describeIssue(issue, raw, schema, sectionKey));
 }
 
 type Issue = z.core.$ZodIssue;
 
-function describeIssue(issue: Issue, raw: Record<string, unknown>): ConfigProblem {
+/**
+ * One issue as a problem. `sectionKey` is the full key of the value `schema` parsed; without it
+ * the value is the whole `pi-cluster:*` namespace (top-level keys read `pi-cluster:<key>`).
+ */
+function describeIssue(
+  issue: Issue,
+  raw: unknown,
+  schema: z.ZodType,
+  sectionKey: string | undefined,
+): ConfigProblem {
   const [root, ...rest] = issue.path;
-  const base = root === undefined ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${String(root)}`;
+  const topLevel = sectionKey === undefined;
+  const base = topLevel
+    ? root === undefined
+      ? CONFIG_NAMESPACE
+      : `${CONFIG_NAMESPACE}:${String(root)}`
+    : root === undefined
+      ? sectionKey
+      : keyPath(sectionKey, [root]);
   const key = keyPath(base, rest);
   const value = valueAt(raw, issue.path);
   switch (issue.code) {
     case "unrecognized_keys": {
-      const allowed = allowedKeysAt(issue.path);
-      const where = root === undefined ? "" : ` in ${key}`;
-      const known = root === undefined ? allowed.map((k) => `${CONFIG_NAMESPACE}:${k}`) : allowed;
+      const allowed = allowedKeysAt(schema, issue.path);
+      const atNamespace = topLevel && root === undefined;
+      const where = atNamespace ? "" : ` in ${key}`;
+      const known = atNamespace ? allowed.map((k) => `${CONFIG_NAMESPACE}:${k}`) : allowed;
       return {
-        key:
-          root === undefined ? `${CONFIG_NAMESPACE}:${issue.keys[0]}` : `${key}.${issue.keys[0]}`,
+        key: atNamespace ? `${CONFIG_NAMESPACE}:${issue.keys[0]}` : `${key}.${issue.keys[0]}`,
         message:
-          `${issue.keys.map((k) => `unknown key "${root === undefined ? `${CONFIG_NAMESPACE}:${k}` : k}"`).join(", ")}${where}; ` +
+          `${issue.keys.map((k) => `unknown key "${atNamespace ? `${CONFIG_NAMESPACE}:${k}` : k}"`).join(", ")}${where}; ` +
           `allowed: ${known.join(", ")}`,
       };
     }
@@ -242,8 +293,8 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** The keys the schema allows at a path, for "allowed: ..." in unknown-key messages. */
-function allowedKeysAt(path: readonly PropertyKey[]): string[] {
-  let schema: z.ZodType = stackConfigSchema;
+function allowedKeysAt(root: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = root;
   for (const part of path) {
     schema = unwrap(schema);
     if (schema instanceof z.ZodObject) schema = schema.shape[String(part)] as z.ZodType;
@@ -255,5 +306,7 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {
-  return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault)
+    return unwrap(schema.unwrap() as z.ZodType);
+  return schema;
 }

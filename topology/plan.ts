@@ -3,10 +3,12 @@
  * (all problems at once, as a ConfigError), then roles, join order, labels, the API endpoint,
  * memory budgets, workload placement and the capacity check.
  */
+import { AnyApp, AppPlanContext, checkAppSecrets, parseAppSections } from "./apps";
 import { planCapacity } from "./capacity";
 import {
   CONFIG_NAMESPACE,
   NodeConfig,
+  PLATFORM_SECRET_KEYS,
   parseStackConfig,
   PlacementConfig,
   StackConfig,
@@ -31,6 +33,9 @@ export type WorkloadsOf = (
   platform: PlatformSettings,
   hasMetallb: boolean,
 ) => readonly WorkloadSpec[];
+
+/** Time zone when `pi-cluster:cluster.timezone` is not set. */
+export const DEFAULT_TIMEZONE = "UTC";
 
 /** Default resolvers for the nodes themselves (seed 001, "DNS Resilience"). */
 export const DEFAULT_NODE_DNS = ["1.1.1.1", "8.8.8.8"] as const;
@@ -67,29 +72,42 @@ export function rawStackConfig(
  * Validates the config and plans the topology. `workloads` are the stack's own workloads (k3s's
  * packaged ones are added here), or a function of the platform settings when which pods run
  * depends on them (a DaemonSet on host ports or a Deployment behind MetalLB); their names are
- * what `pi-cluster:placement` may refer to.
+ * what `pi-cluster:placement` may refer to. `apps` are the stack's apps: each reads its section of
+ * `pi-cluster:apps` and adds its workloads.
  * @throws ConfigError naming every bad key, value and what is allowed
  */
 export function planTopology(
   stack: string,
   raw: Record<string, unknown>,
   workloads: readonly WorkloadSpec[] | WorkloadsOf,
+  apps: readonly AnyApp[] = [],
 ): Topology {
   const parsed = parseStackConfig(raw);
   if (!parsed.ok) throw new ConfigError(stack, parsed.problems);
   const config = parsed.config;
 
-  const problems = validateStackConfig(config);
+  const problems = [
+    ...validateStackConfig(config),
+    ...checkAppSecrets(apps, config.secrets, PLATFORM_SECRET_KEYS),
+  ];
+  const sections = parseAppSections(apps, config.apps);
+  problems.push(...sections.problems);
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
   const nodes = planNodes(config);
   const firstServer = nodes.find((n) => n.isFirstServer)!;
   const platform = planPlatform(config, firstServer);
+  const context = planContext(stack, config, nodes, platform);
+  for (const app of apps)
+    problems.push(...(app.validate?.(sections.configs[app.name], context) ?? []));
+  if (problems.length > 0) throw new ConfigError(stack, problems);
+
   const allWorkloads = [
     ...systemWorkloads(config),
     ...(typeof workloads === "function"
       ? workloads(platform, config.metallb !== undefined)
       : workloads),
+    ...apps.flatMap((app) => app.workloads(sections.configs[app.name], context)),
   ];
   const duplicate = allWorkloads.find(
     (w, i) => allWorkloads.findIndex((o) => o.name === w.name) !== i,
@@ -115,26 +133,44 @@ export function planTopology(
   if (capacity.problems.length > 0) throw new ConfigError(stack, [...capacity.problems]);
 
   return {
-    stack,
-    domain: config.cluster.domain,
+    ...context,
     onepasswordVault: config.cluster.onepasswordVault,
-    nodes,
     firstServer,
     k3s: planK3s(config, nodes, firstServer),
+    placements,
+    capacity: capacity.nodes,
+    apps: sections.configs,
+  };
+}
+
+/** The part of the plan apps read while planning (everything but placement and capacity). */
+function planContext(
+  stack: string,
+  config: StackConfig,
+  nodes: readonly PlannedNode[],
+  platform: PlatformSettings,
+): AppPlanContext {
+  return {
+    stack,
+    domain: config.cluster.domain,
+    nodes,
     network: {
       subnet: config.network.subnet,
       gateway: config.network.gateway,
       nodeDns: config.network.nodeDns ?? [...DEFAULT_NODE_DNS],
       ...(config.network.nas ? { nas: config.network.nas } : {}),
     },
-    placements,
-    capacity: capacity.nodes,
     ...(config.metallb
       ? {
           metallb: { addresses: config.metallb.addresses, services: config.metallb.services ?? {} },
         }
       : {}),
     platform,
+    timezone: config.cluster.timezone ?? DEFAULT_TIMEZONE,
+    // Validated above: every value is an op:// reference.
+    secrets: Object.fromEntries(
+      Object.entries(config.secrets).map(([key, uri]) => [key, parseSecretRef(uri)!]),
+    ),
   };
 }
 

@@ -136,6 +136,15 @@ export interface Topology {
   readonly capacity: readonly import("./capacity").NodeLoad[];
   readonly metallb?: MetallbSettings;
   readonly platform: PlatformSettings;
+  /** IANA time zone for schedules and app logs. */
+  readonly timezone: string;
+  /** Every `pi-cluster:secrets` reference by key (the platform's and the apps'). */
+  readonly secrets: Readonly<Record<string, SecretRef>>;
+  /**
+   * Each app's parsed `pi-cluster:apps.<app>` section, by app name; the app's module reads its
+   * own back with its own type.
+   */
+  readonly apps: Readonly<Record<string, unknown>>;
 }
 
 /** Cluster platform settings: ingress, certificates, monitoring, and the secrets they use. */

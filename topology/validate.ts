@@ -26,6 +26,16 @@ const K3S_RELEASE = /^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
+/** True for a time zone name the tz database knows (what CronJob `timeZone` accepts). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return name.includes("/") || name === "UTC";
+  } catch {
+    return false;
+  }
+}
+
 /** Labels k3s and the kubelet set on every node themselves; config may not set them. */
 export function implicitLabels(
   hostname: string,
@@ -86,6 +96,12 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     add(
       "pi-cluster:cluster.onepasswordVault",
       `${showValue(cluster.onepasswordVault)} is not a vault name; give the vault's name or UUID without slashes`,
+    );
+  }
+  if (cluster.timezone !== undefined && !isTimeZone(cluster.timezone)) {
+    add(
+      "pi-cluster:cluster.timezone",
+      `${showValue(cluster.timezone)} is not an IANA time zone; use one like America/New_York or UTC`,
     );
   }
   if (!K3S_RELEASE.test(k3s.version)) {
@@ -517,8 +533,10 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       );
     }
   }
-  for (const key of ["grafanaAdminPassword", "discordWebhook"] as const) {
-    inClusterRef(`pi-cluster:secrets.${key}`, secrets[key]);
+  // Every other key (the platform's and the apps') is synced into the cluster by External Secrets.
+  for (const [key, value] of Object.entries(secrets)) {
+    if (key !== "externalSecretsToken" && key !== "cloudflareApiToken")
+      inClusterRef(`pi-cluster:secrets.${key}`, value);
   }
   return problems;
 }

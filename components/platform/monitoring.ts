@@ -8,7 +8,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { endpointHost, ServiceEndpoint } from "../../topology/catalog";
+import { CatalogLink, endpointHost, NonWebMonitor, ServiceEndpoint } from "../../topology/catalog";
 import { memoryMi } from "../../topology/quantity";
 import { schedulingFor } from "../../topology/scheduling";
 import { Topology } from "../../topology/types";
@@ -335,6 +335,35 @@ export function grafanaEndpoint(): ServiceEndpoint {
     port: 80,
     dashboard: { group: "Monitoring", icon: "grafana.png", description: "Dashboards" },
     monitor: { kind: "http", path: "/api/health" },
+  };
+}
+
+/** Prometheus' in-cluster address: the operator's Service for the release's Prometheus. */
+export const PROMETHEUS_URL = `http://${MONITORING_RELEASE}-prometheus.${MONITORING_NAMESPACE}.svc.cluster.local:9090`;
+
+/**
+ * Prometheus on the dashboard: a widget-only tile (targets up/down). Prometheus has no Ingress
+ * (seed 001: ClusterIP, port-forward to reach its UI); Homepage's server reads it in-cluster.
+ */
+export function prometheusTile(): CatalogLink {
+  return {
+    name: "prometheus",
+    dashboard: {
+      group: "Monitoring",
+      icon: "prometheus.png",
+      description: "Metrics (port-forward for the UI)",
+      widget: { type: "prometheus", url: PROMETHEUS_URL },
+    },
+  };
+}
+
+/** Prometheus' own health endpoint, checked from inside the cluster (it has no Ingress). */
+export function prometheusMonitor(): NonWebMonitor {
+  return {
+    kind: "http",
+    name: "Prometheus",
+    url: `${PROMETHEUS_URL}/-/healthy`,
+    reason: "Prometheus is ClusterIP only; seed 001 monitors it",
   };
 }
 

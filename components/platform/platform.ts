@@ -5,8 +5,9 @@
  * catalog endpoint. Operators install in parallel; objects that need a CRD or a webhook wait
  * for the release that brings it.
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceEndpoint } from "../../topology/catalog";
+import { CatalogEntry, isRouted, NonWebMonitor } from "../../topology/catalog";
 import { PlatformSettings, Topology } from "../../topology/types";
 import { WorkloadSpec } from "../../topology/workloads";
 import { K3sCluster } from "../cluster/k3s-cluster";
@@ -16,7 +17,13 @@ import { CloudflareDns } from "./cloudflare-dns";
 import { ExternalSecrets, externalSecretsWorkloads } from "./external-secrets";
 import { IngressController, ingressWorkloads } from "./ingress-controller";
 import { Metallb, metallbWorkloads } from "./metallb";
-import { grafanaEndpoint, Monitoring, monitoringWorkloads } from "./monitoring";
+import {
+  grafanaEndpoint,
+  Monitoring,
+  monitoringWorkloads,
+  prometheusMonitor,
+  prometheusTile,
+} from "./monitoring";
 import { CatalogRoutes } from "./routes";
 import { Storage } from "./storage";
 
@@ -31,9 +38,25 @@ export function platformWorkloads(platform: PlatformSettings, hasMetallb: boolea
   ];
 }
 
-/** The platform's own web endpoints (apps add theirs). */
-export function platformEndpoints(): ServiceEndpoint[] {
-  return [grafanaEndpoint()];
+/** The platform's own catalog entries (apps add theirs). */
+export function platformCatalog(): CatalogEntry[] {
+  return [grafanaEndpoint(), prometheusTile()];
+}
+
+/** The platform's own non-web checks: Prometheus (in-cluster only) and the k3s API. */
+export function platformMonitors(topology: Topology): NonWebMonitor[] {
+  return [
+    prometheusMonitor(),
+    {
+      kind: "port",
+      name: "K3s API",
+      host: topology.k3s.apiEndpoint,
+      port: 6443,
+      // k3s refuses anonymous requests to /readyz, so an HTTP check would need a token; an open
+      // API port on the endpoint every kubectl and node uses is what "up" means here.
+      reason: "the API server every node and kubectl talk to (seed 001's K3s API monitor)",
+    },
+  ];
 }
 
 export interface PlatformArgs {
@@ -42,8 +65,11 @@ export interface PlatformArgs {
   readonly cluster: K3sCluster;
   /** Deploy-time secrets from 1Password. */
   readonly secrets: OnePasswordSecrets;
-  /** Web endpoints of the stack's apps, routed beside the platform's own. @default [] */
-  readonly endpoints?: readonly ServiceEndpoint[];
+  /**
+   * The stack's whole catalog (the platform's entries and the apps'); its routed entries get an
+   * Ingress each through `routeCatalog`. @default platformCatalog()
+   */
+  readonly catalog?: readonly CatalogEntry[];
 }
 
 /** The platform of one stack. */
@@ -52,12 +78,15 @@ export class Platform extends pulumi.ComponentResource {
   public readonly certManager: CertManager;
   public readonly ingress: IngressController;
   public readonly monitoring: Monitoring;
-  public readonly routes: CatalogRoutes;
+  /** The catalog's Ingresses; declared by `routeCatalog` once the apps' namespaces exist. */
+  public routes?: CatalogRoutes;
   public readonly dns: CloudflareDns;
   public readonly storage: Storage;
   public readonly metallb?: Metallb;
-  /** Every routed endpoint (platform and apps): the source for dashboards and uptime monitors. */
-  public readonly catalog: readonly ServiceEndpoint[];
+  /** Every catalog entry (platform and apps): the source for routes, tiles and uptime monitors. */
+  public readonly catalog: readonly CatalogEntry[];
+  private readonly topology: Topology;
+  private readonly provider: k8s.Provider;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pi-cluster:platform:Platform", name, {}, opts);
@@ -115,18 +144,35 @@ export class Platform extends pulumi.ComponentResource {
       },
       child,
     );
-    this.catalog = [...platformEndpoints(), ...(args.endpoints ?? [])];
+    this.catalog = args.catalog ?? platformCatalog();
+    this.topology = topology;
+    this.provider = provider;
+    this.registerOutputs({});
+  }
+
+  /**
+   * Declares one Ingress per routed catalog entry. Called once the apps are declared:
+   * `backends` are what the routes wait for beside the platform (the apps, whose namespaces the
+   * Ingresses live in).
+   */
+  routeCatalog(backends: readonly pulumi.Resource[] = []): CatalogRoutes {
+    if (this.routes) throw new Error("routeCatalog: the catalog is already routed");
     this.routes = new CatalogRoutes(
       "routes",
       {
-        topology,
-        provider,
-        endpoints: this.catalog,
+        topology: this.topology,
+        provider: this.provider,
+        endpoints: this.catalog.filter(isRouted),
         // The controller's admission webhook, the issuers the annotation names, the backends' namespaces.
-        dependsOn: [this.ingress.release, ...this.certManager.issuers, this.monitoring.namespace],
+        dependsOn: [
+          this.ingress.release,
+          ...this.certManager.issuers,
+          this.monitoring.namespace,
+          ...backends,
+        ],
       },
-      child,
+      { parent: this },
     );
-    this.registerOutputs({});
+    return this.routes;
   }
 }

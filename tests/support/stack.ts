@@ -2,7 +2,7 @@
 import { CONFIG_NAMESPACE } from "../../topology/config";
 import { readStackConfigFile, runStackOffline, RunOptions, StackRun } from "../../plan/run";
 import { RecordedResource } from "../../plan/record";
-import { workloadsOf } from "../../stacks";
+import { appsOf, platformWorkloadsOf } from "../../stacks";
 import { planTopology } from "../../topology/plan";
 import { Topology } from "../../topology/types";
 import { WorkloadSpec } from "../../topology/workloads";
@@ -72,9 +72,10 @@ export function planned(
 ): Topology {
   const raw = rawConfig(stack);
   mutate?.(raw);
-  const workloads = workloadsOf(stack);
-  return planTopology(stack, raw, (platform, hasMetallb) => [
-    ...workloads(platform, hasMetallb),
-    ...extra,
-  ]);
+  return planTopology(
+    stack,
+    raw,
+    (platform, hasMetallb) => [...platformWorkloadsOf(platform, hasMetallb), ...extra],
+    appsOf(stack),
+  );
 }

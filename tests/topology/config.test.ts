@@ -5,7 +5,7 @@
 import { ConfigError } from "../../topology/errors";
 import { planTopology } from "../../topology/plan";
 import { resources, WorkloadSpec } from "../../topology/workloads";
-import { workloadsOf } from "../../stacks";
+import { appsOf, platformWorkloadsOf } from "../../stacks";
 import { rawConfig, STACKS } from "../support/stack";
 
 /** A workload to place, so placement rules have something to refer to. */
@@ -27,11 +27,12 @@ function problemsOf(
   const raw = rawConfig(stack);
   mutate(raw);
   try {
-    const stackWorkloads = workloadsOf(stack);
-    planTopology(stack, raw, (platform, hasMetallb) => [
-      ...stackWorkloads(platform, hasMetallb),
-      ...workloads,
-    ]);
+    planTopology(
+      stack,
+      raw,
+      (platform, hasMetallb) => [...platformWorkloadsOf(platform, hasMetallb), ...workloads],
+      appsOf(stack),
+    );
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => p.message);
     throw error;

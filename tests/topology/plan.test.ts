@@ -1,6 +1,6 @@
 /** The topology plan each stack's config produces: roles, join order, endpoint, labels, budgets. */
 import { planTopology } from "../../topology/plan";
-import { workloadsOf } from "../../stacks";
+import { appsOf, platformWorkloadsOf } from "../../stacks";
 import { planned, rawConfig } from "../support/stack";
 
 const plan = (stack: string) => planned(stack);
@@ -116,7 +116,7 @@ describe("homelab-ha", () => {
     const raw = rawConfig("homelab-ha");
     delete raw.nodes[0].clusterInit;
     raw.nodes.reverse();
-    const reordered = planTopology("homelab-ha", raw, workloadsOf("homelab-ha"));
+    const reordered = planTopology("homelab-ha", raw, platformWorkloadsOf, appsOf("homelab-ha"));
     expect(reordered.firstServer.hostname).toBe("pi5-storage");
     expect(reordered.nodes.filter((n) => n.clusterInit).map((n) => n.hostname)).toEqual([
       "pi5-storage",
