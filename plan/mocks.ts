@@ -26,6 +26,13 @@ export function maskCanaries(text: string): string {
   return text.replace(/SECRET-CANARY\[([^\]]*)\]/g, "<secret $1>");
 }
 
+/** A stable address in k3s's service CIDR for a Service, derived from its resource name. */
+export function fakeClusterIp(name: string): string {
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return `10.43.${(hash >>> 8) % 256}.${(hash % 253) + 2}`;
+}
+
 /** Answers for `command:remote:Command` outputs, by the step a command name ends with. */
 export type CommandStdout = (name: string, inputs: Record<string, unknown>) => string | undefined;
 
@@ -49,6 +56,14 @@ export class PlanMocks implements pulumi.runtime.Mocks {
     if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
       state.stdout = this.commandStdout(args.name, args.inputs) ?? "";
       state.stderr = "";
+    }
+    if (args.type === "kubernetes:core/v1:Service") {
+      // The API server assigns a ClusterIP; the plan shows a stable stand-in from the service
+      // CIDR (k3s: 10.43.0.0/16) so objects built from it read like the real thing.
+      const spec = (args.inputs.spec ?? {}) as Record<string, unknown>;
+      if (spec.clusterIP === undefined && spec.type !== "ExternalName") {
+        state.spec = { ...spec, clusterIP: fakeClusterIp(args.name) };
+      }
     }
     if (args.type === "cloudflare:index/apiToken:ApiToken") {
       state.value = canary(`cloudflare-api-token:${args.name}`);

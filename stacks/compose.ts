@@ -4,6 +4,7 @@
  * in its `Pulumi.<stack>.yaml`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { StatefulVolume } from "../topology/apps";
 import { CatalogEntry, entryUrl, NonWebMonitor } from "../topology/catalog";
 import { planTopology, rawStackConfig, WorkloadsOf } from "../topology/plan";
 import { PlatformSettings, Topology } from "../topology/types";
@@ -58,6 +59,11 @@ export function stackMonitors(topology: Topology, apps: readonly AnyAppModule[])
   ];
 }
 
+/** Every app's stateful volumes (what the backups copy and a takeover must adopt). */
+export function stackVolumes(topology: Topology, apps: readonly AnyAppModule[]): StatefulVolume[] {
+  return apps.flatMap((app) => app.volumes?.(topology.apps[app.name], topology) ?? []);
+}
+
 /** Plans the stack from its config and declares its resources. */
 export function composeStack(stack: string, args: ComposeArgs): StackResult {
   const topology = planTopology(
@@ -77,6 +83,7 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
     platform,
     catalog,
     monitors,
+    volumes: stackVolumes(topology, args.apps),
     nodesReady: [...cluster.ready],
   };
   const deployed = args.apps.map((app) =>

@@ -31,6 +31,27 @@ export interface AppPlanContext {
   readonly secrets: Readonly<Record<string, SecretRef>>;
 }
 
+/**
+ * A volume whose data must outlive any refactor, declared as data by its app: the backups copy
+ * it, the takeover adopts it by name, a phase switch plans its move.
+ */
+export interface StatefulVolume {
+  /** The claim's name (matches the live cluster where the seeds name it, e.g. `pihole-etc`). */
+  readonly claim: string;
+  readonly namespace: string;
+  /** The app it belongs to, for reports. */
+  readonly app: string;
+  /** The workload that mounts it (its node is where a local volume lives). */
+  readonly workload: string;
+  readonly size: string;
+  /** `local`: a `local-path-retain` volume on one node's disk; `nfs`: on the NAS. */
+  readonly storage: "local" | "nfs";
+  /** Copied to the NAS by the weekly volume backup. */
+  readonly backup: boolean;
+  /** What is in it, in a few words. */
+  readonly holds: string;
+}
+
 /** One app, as the plan sees it. `C` is the type of its `pi-cluster:apps.<name>` section. */
 export interface AppDefinition<C> {
   /** Key under `pi-cluster:apps`, e.g. `pihole`; also the app's component name. */
@@ -47,6 +68,8 @@ export interface AppDefinition<C> {
   endpoints?(config: C, context: AppPlanContext): CatalogEntry[];
   /** Checks that are not web pages (DNS, a TCP port, an in-cluster URL). */
   monitors?(config: C, context: AppPlanContext): NonWebMonitor[];
+  /** Volumes holding data that must survive (backed up, adopted by name, moved with care). */
+  volumes?(config: C, context: AppPlanContext): StatefulVolume[];
 }
 
 /**

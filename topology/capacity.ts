@@ -50,13 +50,18 @@ interface PodShape {
 /** Sums a workload's containers into one pod's requests and limits. */
 export function podShape(workload: WorkloadSpec): PodShape {
   const containers = Object.values(workload.containers);
-  const sum = (f: (c: (typeof containers)[number]) => number) =>
-    containers.reduce((acc, c) => acc + f(c), 0);
+  const inits = Object.values(workload.initContainers ?? {});
+  // Kubernetes' effective pod request: max(sum of containers, largest init container).
+  const effective = (f: (c: (typeof containers)[number]) => number) =>
+    Math.max(
+      containers.reduce((acc, c) => acc + f(c), 0),
+      ...inits.map(f),
+    );
   return {
-    memoryRequestMi: sum((c) => memoryMi(c.requests.memory)),
-    memoryLimitMi: sum((c) => memoryMi(c.limits.memory)),
-    cpuRequestMillis: sum((c) => cpuMillis(c.requests.cpu)),
-    cpuLimitMillis: sum((c) => cpuMillis(c.limits.cpu)),
+    memoryRequestMi: effective((c) => memoryMi(c.requests.memory)),
+    memoryLimitMi: effective((c) => memoryMi(c.limits.memory)),
+    cpuRequestMillis: effective((c) => cpuMillis(c.requests.cpu)),
+    cpuLimitMillis: effective((c) => cpuMillis(c.limits.cpu)),
   };
 }
 

@@ -30,8 +30,13 @@ export interface WorkloadSpec {
   readonly kind: "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob";
   /** Pods per workload. @default 1 (ignored for DaemonSets: one per eligible node) */
   readonly replicas?: number;
-  /** Every container of the pod (init containers run before and do not add up). */
+  /** Every container of the pod. */
   readonly containers: Readonly<Record<string, ContainerResources>>;
+  /**
+   * Init containers with resources of their own. They run one at a time before the others, so
+   * the pod's effective request is the larger of their largest and the containers' sum.
+   */
+  readonly initContainers?: Readonly<Record<string, ContainerResources>>;
   readonly hostPorts?: readonly HostPort[];
   readonly defaultPlacement?: DefaultPlacement;
   /** Who runs it: `k3s` for what k3s deploys itself, else the component's name. */

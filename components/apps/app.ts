@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AppDefinition } from "../../topology/apps";
+import { AppDefinition, StatefulVolume } from "../../topology/apps";
 import { CatalogEntry, NonWebMonitor } from "../../topology/catalog";
 import { Topology } from "../../topology/types";
 import { Platform } from "../platform/platform";
@@ -21,6 +21,8 @@ export interface AppContext {
   readonly catalog: readonly CatalogEntry[];
   /** Every app's and the platform's non-web monitors. */
   readonly monitors: readonly NonWebMonitor[];
+  /** Every app's stateful volumes (for the backups). */
+  readonly volumes: readonly StatefulVolume[];
   /** Resources everything on the cluster waits for (every node joined and ready). */
   readonly nodesReady: readonly pulumi.Resource[];
 }
