@@ -4,7 +4,7 @@
  * in its `Pulumi.<stack>.yaml`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StatefulVolume } from "../topology/apps";
+import { DatabaseSpec, StatefulVolume } from "../topology/apps";
 import { CatalogEntry, entryUrl, NonWebMonitor } from "../topology/catalog";
 import { planTopology, rawStackConfig, WorkloadsOf } from "../topology/plan";
 import { PlatformSettings, Topology } from "../topology/types";
@@ -64,6 +64,11 @@ export function stackVolumes(topology: Topology, apps: readonly AnyAppModule[]):
   return apps.flatMap((app) => app.volumes?.(topology.apps[app.name], topology) ?? []);
 }
 
+/** Every app's databases (what the dump jobs back up). */
+export function stackDatabases(topology: Topology, apps: readonly AnyAppModule[]): DatabaseSpec[] {
+  return apps.flatMap((app) => app.databases?.(topology.apps[app.name], topology) ?? []);
+}
+
 /** Plans the stack from its config and declares its resources. */
 export function composeStack(stack: string, args: ComposeArgs): StackResult {
   const topology = planTopology(
@@ -84,6 +89,7 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
     catalog,
     monitors,
     volumes: stackVolumes(topology, args.apps),
+    databases: stackDatabases(topology, args.apps),
     nodesReady: [...cluster.ready],
   };
   const deployed = args.apps.map((app) =>

@@ -52,6 +52,23 @@ export interface StatefulVolume {
   readonly holds: string;
 }
 
+/** A database an app runs, declared as data so the backups can dump it by its documented method. */
+export interface DatabaseSpec {
+  /** The app it belongs to, e.g. `immich`. */
+  readonly app: string;
+  readonly namespace: string;
+  /** In-cluster Service name, e.g. `immich-postgresql`. */
+  readonly service: string;
+  readonly port: number;
+  readonly engine: "postgres";
+  readonly database: string;
+  readonly user: string;
+  /** `pi-cluster:secrets` key holding the user's password (synced wherever it is needed). */
+  readonly passwordSecret: string;
+  /** The workload running it (its node is where its local volume lives). */
+  readonly workload: string;
+}
+
 /** One app, as the plan sees it. `C` is the type of its `pi-cluster:apps.<name>` section. */
 export interface AppDefinition<C> {
   /** Key under `pi-cluster:apps`, e.g. `pihole`; also the app's component name. */
@@ -70,6 +87,8 @@ export interface AppDefinition<C> {
   monitors?(config: C, context: AppPlanContext): NonWebMonitor[];
   /** Volumes holding data that must survive (backed up, adopted by name, moved with care). */
   volumes?(config: C, context: AppPlanContext): StatefulVolume[];
+  /** Databases to dump (by the engine's own tool) beside the volume copies. */
+  databases?(config: C, context: AppPlanContext): DatabaseSpec[];
 }
 
 /**
