@@ -1,9 +1,10 @@
 /** The `pi-k3s` stack: see Pulumi.pi-k3s.yaml for its nodes and the apps' settings. */
 import { AnyAppModule } from "../components/apps/app";
+import { pihole } from "../components/apps/pihole";
 import { composeStack, StackResult } from "./compose";
 
 /** The apps this stack runs beyond the platform, in the order they deploy. */
-export const PI_K3S_APPS: readonly AnyAppModule[] = [];
+export const PI_K3S_APPS: readonly AnyAppModule[] = [pihole];
 
 /** Declares the `pi-k3s` stack. */
 export function piK3s(): StackResult {

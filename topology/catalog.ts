@@ -41,6 +41,8 @@ export interface MonitorCheck {
   /** Path on the entry's URL. @default "/" */
   readonly path?: string;
   readonly keyword?: string;
+  /** The monitor's name in Uptime Kuma. @default the entry's title */
+  readonly name?: string;
 }
 
 /** One web endpoint of an app, routed through the ingress controller. */
@@ -58,8 +60,8 @@ export interface ServiceEndpoint {
    * controller in use. @default "HTTP"
    */
   readonly backendProtocol?: BackendProtocol;
-  /** Where the app appears on the dashboard. */
-  readonly dashboard: DashboardTile;
+  /** Where the app appears on the dashboard; absent for no tile (the dashboard itself). */
+  readonly dashboard?: DashboardTile;
   /** What the uptime monitor checks; `false` for none. @default { kind: "http", path: "/" } */
   readonly monitor?: MonitorCheck | false;
   /** The tile's title. @default the name, capitalised */

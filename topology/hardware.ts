@@ -43,3 +43,6 @@ export const K3S_PACKAGED_COMPONENTS = [
   "metrics-server",
   "runtimes",
 ] as const;
+
+/** k3s's default pod network (`cluster-cidr`); the stack files do not change it. */
+export const K3S_POD_CIDR = "10.42.0.0/16";

@@ -19,6 +19,7 @@ const CRD_FILES = [
   "external-secrets/1.2.0/crds/external-secrets.io_externalsecrets.yaml",
   "metallb/0.15.3/crds/metallb.io_ipaddresspools.yaml",
   "metallb/0.15.3/crds/metallb.io_l2advertisements.yaml",
+  "kube-prometheus-stack/88.5.3/crds/crd-servicemonitors.yaml",
 ];
 
 type Schema = Record<string, unknown>;
@@ -90,7 +91,7 @@ function load(): Map<string, ValidateFunction> {
   return validators;
 }
 
-const CRD_GROUPS = ["external-secrets.io", "metallb.io"];
+const CRD_GROUPS = ["external-secrets.io", "metallb.io", "monitoring.coreos.com"];
 
 /** True when the kind belongs to a CRD group this module validates. */
 export function hasCrdSchema(apiVersion: string, _kind: string): boolean {
