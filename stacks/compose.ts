@@ -42,6 +42,14 @@ export function stackCatalog(topology: Topology, apps: readonly AnyAppModule[]):
   ];
   const seen = new Set<string>();
   for (const entry of entries) {
+    for (const source of Object.values(entry.dashboard?.widget?.secrets ?? {})) {
+      if (!topology.secrets[source]) {
+        // A program error: the widget reads a secret no app declared in its `secrets`.
+        throw new Error(
+          `catalog entry "${entry.name}": its widget reads pi-cluster:secrets.${source}, which no app declares`,
+        );
+      }
+    }
     if (seen.has(entry.name)) {
       // A program error: two modules claimed one catalog name.
       throw new Error(`catalog entry "${entry.name}" is declared twice; names must be unique`);

@@ -15,7 +15,36 @@ export type WorkloadRule =
 /** `<namespace>/<workload>` → rule → why the workload cannot follow it. */
 export const WORKLOAD_EXEMPTIONS: Readonly<
   Record<string, Partial<Readonly<Record<WorkloadRule, string>>>>
-> = {};
+> = {
+  "pihole/pihole": {
+    runAsNonRoot:
+      "Pi-hole's start script runs as root to set FTL's capabilities and own /etc/pihole, then FTL drops to the pihole user",
+    dropAllCapabilities:
+      "FTL needs NET_BIND_SERVICE (port 53), NET_RAW, SYS_NICE and the start script CHOWN/SETUID/SETGID/SETFCAP; it exits when it cannot set them (facts-apps), so only those are added",
+    readOnlyRootFilesystem:
+      "the image writes its runtime files (/run, /var/log/pihole, /etc/dnsmasq.d) at start",
+  },
+  "pihole/unbound": {
+    runAsNonRoot:
+      "madnuttah/unbound's entrypoint starts as root to own iana.d/ (the trust anchor Unbound rewrites), then Unbound drops to _unbound; only CHOWN, SETUID, SETGID and DAC_OVERRIDE are kept",
+    readOnlyRootFilesystem:
+      "Unbound rewrites the DNSSEC trust anchor in iana.d/ inside the image (RFC 5011 updates)",
+  },
+  "uptime-kuma/uptime-kuma": {
+    runAsNonRoot:
+      "the image runs as root and the live cluster's SQLite files are root-owned: running as another user needs a one-time chown of the volume (left to the hardening issue)",
+    dropAllCapabilities: "as root it needs CHOWN/DAC_OVERRIDE on its data directory at start",
+    readOnlyRootFilesystem: "Uptime Kuma writes to its install directory (uploads, screenshots)",
+  },
+  "uptime-kuma/autokuma": {
+    runAsNonRoot:
+      "the live sled database on autokuma-data is root-owned; a non-root AutoKuma could not write it without a chown",
+    dropAllCapabilities: "as root it needs DAC_OVERRIDE for the root-owned database",
+    readOnlyRootFilesystem: "AutoKuma writes temporary files next to its binary",
+    probes:
+      "AutoKuma serves no port and ships no health command; the container exits (and restarts) when the sync loop dies",
+  },
+};
 
 /** The reason a workload may break a rule, or undefined when it must follow it. */
 export function exemption(

@@ -82,8 +82,8 @@ export function nfsVolumeSpecs(name: string, args: NfsVolumeArgs) {
 }
 
 /**
- * Declares an NFS volume and its claim, both kept on delete. Returns the claim (what a
- * workload mounts).
+ * Declares an NFS volume and its claim, both kept on delete, the claim protected. Returns the
+ * claim (what a workload mounts).
  */
 export function nfsVolume(
   name: string,
@@ -97,6 +97,8 @@ export function nfsVolume(
   });
   const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-pvc`, specs.claim, {
     ...opts,
+    // A removed claim is a workload that can no longer mount its data: refuse it outright.
+    protect: true,
     retainOnDelete: true,
     dependsOn: [volume],
   });

@@ -110,5 +110,10 @@ test("stack outputs: API server, nodes, a secret kubeconfig and the web URLs", (
     { hostname: "pi3-worker-2", ip: "192.168.1.51", role: "agent" },
   ]);
   expect(isSecretInput(outputs.kubeconfig)).toBe(true);
-  expect(outputs.urls).toEqual({ grafana: "https://grafana.lab.mtgibbs.dev" });
+  expect(outputs.urls).toEqual({
+    grafana: "https://grafana.lab.mtgibbs.dev",
+    pihole: "https://pihole.lab.mtgibbs.dev",
+    "uptime-kuma": "https://status.lab.mtgibbs.dev",
+    homepage: "https://home.lab.mtgibbs.dev",
+  });
 });

@@ -1,5 +1,5 @@
 /** Test helpers: a stack's config as data, offline runs, and lookups over recorded resources. */
-import { CONFIG_NAMESPACE } from "../../topology/config";
+import { CONFIG_NAMESPACE, PLATFORM_SECRET_KEYS } from "../../topology/config";
 import { readStackConfigFile, runStackOffline, RunOptions, StackRun } from "../../plan/run";
 import { RecordedResource } from "../../plan/record";
 import { appsOf, platformWorkloadsOf } from "../../stacks";
@@ -19,6 +19,19 @@ export function rawConfig(stack: string): Record<string, any> {
     if (key.startsWith(`${CONFIG_NAMESPACE}:`))
       raw[key.slice(CONFIG_NAMESPACE.length + 1)] = structuredClone(value);
   }
+  return raw;
+}
+
+/**
+ * A stack's config without its apps (their sections and the secrets only they read), for plans
+ * of the platform and k3s alone.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate config freely
+export function platformOnlyConfig(stack: string): Record<string, any> {
+  const raw = rawConfig(stack);
+  delete raw.apps;
+  for (const key of Object.keys(raw.secrets))
+    if (!(PLATFORM_SECRET_KEYS as readonly string[]).includes(key)) delete raw.secrets[key];
   return raw;
 }
 

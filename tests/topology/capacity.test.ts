@@ -3,7 +3,7 @@ import { ConfigError } from "../../topology/errors";
 import { planTopology } from "../../topology/plan";
 import { memoryMi } from "../../topology/quantity";
 import { resources, WorkloadSpec } from "../../topology/workloads";
-import { rawConfig } from "../support/stack";
+import { platformOnlyConfig } from "../support/stack";
 
 const workload = (
   name: string,
@@ -18,8 +18,8 @@ const workload = (
 });
 
 function plan(stack: string, workloads: WorkloadSpec[], placement?: Record<string, unknown>) {
-  const raw = rawConfig(stack);
   // Only the test's own workloads and k3s's: the stack's placement rules name platform pods.
+  const raw = platformOnlyConfig(stack);
   raw.placement = placement ?? {};
   return planTopology(stack, raw, workloads);
 }
@@ -52,7 +52,7 @@ test("k3s's own workloads are counted unless disabled", () => {
   const topology = plan("pi-k3s", []);
   const all = topology.capacity.flatMap((n) => n.pods.map((p) => p.workload)).sort();
   expect(all).toEqual(["coredns", "local-path-provisioner", "metrics-server"]);
-  const raw = rawConfig("pi-k3s");
+  const raw = platformOnlyConfig("pi-k3s");
   raw.cluster.k3s.disable = ["traefik", "metrics-server"];
   delete raw.placement;
   const without = planTopology("pi-k3s", raw, []);

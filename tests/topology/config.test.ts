@@ -280,7 +280,7 @@ const cases: Case[] = [
     rule: "placement of a workload the stack does not deploy",
     mutate: (r) => (r.placement = { plex: { node: "pi-k3s" } }),
     message:
-      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, prometheus, prometheus-operator, web',
+      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, pihole, pihole-adlists, pihole-exporter, prometheus, prometheus-operator, unbound, uptime-kuma, web',
   },
   {
     rule: "preferred node that does not exist",
@@ -330,7 +330,7 @@ describe("invalid configs", () => {
     const raw = rawConfig("pi-k3s");
     raw.nodes[1].ip = "192.168.1.553";
     raw.cluster.k3s.version = "latest";
-    expect(() => planTopology("pi-k3s", raw, [])).toThrow(
+    expect(() => planTopology("pi-k3s", raw, [], appsOf("pi-k3s"))).toThrow(
       /^invalid config for stack "pi-k3s" \(Pulumi\.pi-k3s\.yaml\), 2 problem\(s\):\n  - pi-cluster:cluster\.k3s\.version: "latest"/,
     );
   });
