@@ -248,6 +248,15 @@ function describeIssue(
           `allowed: ${known.join(", ")}`,
       };
     }
+    case "too_big":
+    case "too_small": {
+      const bound = issue.code === "too_big" ? issue.maximum : issue.minimum;
+      const what = issue.origin === "string" || issue.origin === "array" ? "length " : "";
+      return {
+        key,
+        message: `${key}: ${showValue(value)} is out of range; allowed: ${what}${issue.code === "too_big" ? "at most" : "at least"} ${String(bound)}`,
+      };
+    }
     case "invalid_value":
       return {
         key,
