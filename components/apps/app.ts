@@ -29,6 +29,12 @@ export interface AppContext {
   readonly nodesReady: readonly pulumi.Resource[];
 }
 
+/** What every app component is constructed with: its parsed config section and the context. */
+export interface AppArgs<C> {
+  readonly config: C;
+  readonly context: AppContext;
+}
+
 /** An app: its definition and how it deploys. */
 export interface AppModule<C> extends AppDefinition<C> {
   /** Declares the app's resources (one component, named after the app). */

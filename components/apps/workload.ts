@@ -83,6 +83,21 @@ function mountsSingleWriterClaim(pod: PodInput, rwoClaims: readonly string[]): b
   );
 }
 
+/**
+ * The WorkloadSpec named `name` from an app's list.
+ * @throws Error naming the workloads there are (a program error: the component and its
+ * workloads function disagree)
+ */
+export function workloadNamed(workloads: readonly WorkloadSpec[], name: string): WorkloadSpec {
+  const found = workloads.find((w) => w.name === name);
+  if (!found) {
+    throw new Error(
+      `no WorkloadSpec named "${name}" (have: ${workloads.map((w) => w.name).join(", ")})`,
+    );
+  }
+  return found;
+}
+
 /** A pod template with the spec's resources and the plan's placement. */
 export function podTemplate(
   topology: Topology,

@@ -13,7 +13,7 @@ import { Topology } from "../../../topology/types";
 import { resources, WorkloadSpec } from "../../../topology/workloads";
 import { contentHash } from "../../cluster/k3s-node";
 import { namespace } from "../../platform/helm";
-import { AppContext, defineAppModule } from "../app";
+import { AppArgs, defineAppModule } from "../app";
 import { image } from "../images";
 import { appLabels, deploymentManifest, restrictedContainer, serviceManifest } from "../workload";
 import { HomepageSettings, homepageFiles, widgetSecretName, widgetSecrets } from "./config";
@@ -211,10 +211,7 @@ export const homepage = defineAppModule<HomepageConfig>({
   deploy: (config, context, opts) => new Homepage("homepage", { config, context }, opts),
 });
 
-export interface HomepageArgs {
-  readonly config: HomepageConfig;
-  readonly context: AppContext;
-}
+export type HomepageArgs = AppArgs<HomepageConfig>;
 
 /** Homepage in `homepage`, its tiles generated from the stack's whole catalog. */
 export class Homepage extends pulumi.ComponentResource {

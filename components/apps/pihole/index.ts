@@ -16,7 +16,7 @@ import { Topology } from "../../../topology/types";
 import { resources, WorkloadSpec } from "../../../topology/workloads";
 import { contentHash } from "../../cluster/k3s-node";
 import { namespace } from "../../platform/helm";
-import { AppContext, defineAppModule } from "../app";
+import { AppArgs, defineAppModule } from "../app";
 import { image } from "../images";
 import {
   appLabels,
@@ -27,6 +27,7 @@ import {
   serviceManifest,
   StatefulVolume,
   statefulClaim,
+  workloadNamed,
 } from "../workload";
 import { ADLISTS_FILE, adlistRevision, adlistsFile, adlistSyncScript } from "./adlists";
 import { UNBOUND_CONF_PATH, UNBOUND_PORT, unboundConf } from "./unbound";
@@ -488,10 +489,7 @@ export const pihole = defineAppModule<PiholeConfig>({
   deploy: (config, context, opts) => new PiholeDns("pihole", { config, context }, opts),
 });
 
-export interface PiholeDnsArgs {
-  readonly config: PiholeConfig;
-  readonly context: AppContext;
-}
+export type PiholeDnsArgs = AppArgs<PiholeConfig>;
 
 /** Pi-hole, Unbound, pihole-exporter and the adlist sync in the `pihole` namespace. */
 export class PiholeDns extends pulumi.ComponentResource {
@@ -503,8 +501,7 @@ export class PiholeDns extends pulumi.ComponentResource {
     super("pi-cluster:apps:PiholeDns", name, {}, opts);
     const { config, context } = args;
     const { topology, provider, platform } = context;
-    const spec = (workload: string) =>
-      piholeWorkloads(config, topology).find((w) => w.name === workload)!;
+    const spec = (workload: string) => workloadNamed(piholeWorkloads(config, topology), workload);
     const child = { parent: this, provider };
 
     const ns = namespace(PIHOLE_NAMESPACE, { ...child, dependsOn: [...context.nodesReady] });

@@ -13,7 +13,7 @@ import { Topology } from "../../../topology/types";
 import { resources, WorkloadSpec } from "../../../topology/workloads";
 import { contentHash } from "../../cluster/k3s-node";
 import { namespace } from "../../platform/helm";
-import { AppContext, defineAppModule } from "../app";
+import { AppArgs, defineAppModule } from "../app";
 import { image } from "../images";
 import {
   appLabels,
@@ -22,6 +22,7 @@ import {
   serviceManifest,
   StatefulVolume,
   statefulClaim,
+  workloadNamed,
 } from "../workload";
 import { autokumaMonitorFiles } from "./monitors";
 
@@ -208,10 +209,7 @@ export const uptimeKuma = defineAppModule<UptimeKumaConfig>({
   deploy: (config, context, opts) => new UptimeKuma("uptime-kuma", { config, context }, opts),
 });
 
-export interface UptimeKumaArgs {
-  readonly config: UptimeKumaConfig;
-  readonly context: AppContext;
-}
+export type UptimeKumaArgs = AppArgs<UptimeKumaConfig>;
 
 /** Uptime Kuma and AutoKuma in `uptime-kuma`, the monitors generated from the catalog. */
 export class UptimeKuma extends pulumi.ComponentResource {
@@ -220,7 +218,7 @@ export class UptimeKuma extends pulumi.ComponentResource {
     const { config, context } = args;
     const { topology, provider, platform } = context;
     const child = { parent: this, provider };
-    const spec = (workload: string) => uptimeKumaWorkloads().find((w) => w.name === workload)!;
+    const spec = (workload: string) => workloadNamed(uptimeKumaWorkloads(), workload);
 
     const ns = namespace(UPTIME_KUMA_NAMESPACE, { ...child, dependsOn: [...context.nodesReady] });
     const claims = uptimeKumaVolumes(config).map((volume) =>
