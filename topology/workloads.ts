@@ -44,6 +44,21 @@ export interface WorkloadSpec {
   readonly owner?: string;
 }
 
+/**
+ * The WorkloadSpec named `name` from a list.
+ * @throws Error naming the workloads there are (a program error: a component and its workloads
+ * function disagree)
+ */
+export function workloadNamed(workloads: readonly WorkloadSpec[], name: string): WorkloadSpec {
+  const found = workloads.find((w) => w.name === name);
+  if (!found) {
+    throw new Error(
+      `no WorkloadSpec named "${name}" (have: ${workloads.map((w) => w.name).join(", ")})`,
+    );
+  }
+  return found;
+}
+
 /** Shorthand for the common case of equal CPU/memory shapes. */
 export function resources(
   cpuRequest: string,

@@ -9,7 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { StatefulVolume } from "../../topology/apps";
 import { schedulingFor } from "../../topology/scheduling";
 import { Topology } from "../../topology/types";
-import { WorkloadSpec } from "../../topology/workloads";
+import { WorkloadSpec, workloadNamed } from "../../topology/workloads";
+
+export { workloadNamed };
 import { RETAIN_STORAGE_CLASS } from "../platform/storage";
 
 export type { StatefulVolume };
@@ -81,21 +83,6 @@ function mountsSingleWriterClaim(pod: PodInput, rwoClaims: readonly string[]): b
       String((v.persistentVolumeClaim as { claimName?: unknown } | undefined)?.claimName),
     ),
   );
-}
-
-/**
- * The WorkloadSpec named `name` from an app's list.
- * @throws Error naming the workloads there are (a program error: the component and its
- * workloads function disagree)
- */
-export function workloadNamed(workloads: readonly WorkloadSpec[], name: string): WorkloadSpec {
-  const found = workloads.find((w) => w.name === name);
-  if (!found) {
-    throw new Error(
-      `no WorkloadSpec named "${name}" (have: ${workloads.map((w) => w.name).join(", ")})`,
-    );
-  }
-  return found;
 }
 
 /** A pod template with the spec's resources and the plan's placement. */

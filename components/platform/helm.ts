@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PodScheduling, schedulingFor } from "../../topology/scheduling";
 import { Topology } from "../../topology/types";
-import { ContainerResources, WorkloadSpec } from "../../topology/workloads";
+import { ContainerResources, WorkloadSpec, workloadNamed } from "../../topology/workloads";
 
 /** A chart pinned to one version in one repository. */
 export interface ChartRef {
@@ -78,11 +78,7 @@ export function podValues(
   workloads: readonly WorkloadSpec[],
   name: string,
 ): { resources: ContainerResources } & PodScheduling {
-  const found = workloads.find((w) => w.name === name);
-  if (!found)
-    throw new Error(
-      `no WorkloadSpec named "${name}" (have: ${workloads.map((w) => w.name).join(", ")})`,
-    );
+  const found = workloadNamed(workloads, name);
   const containers = Object.values(found.containers);
   if (containers.length !== 1) {
     throw new Error(
