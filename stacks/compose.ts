@@ -4,7 +4,7 @@
  * in its `Pulumi.<stack>.yaml`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseSpec, StatefulVolume } from "../topology/apps";
+import { DatabaseSpec } from "../topology/apps";
 import { CatalogEntry, entryUrl, NonWebMonitor } from "../topology/catalog";
 import { planTopology, rawStackConfig, WorkloadsOf } from "../topology/plan";
 import { PlatformSettings, Topology } from "../topology/types";
@@ -14,6 +14,7 @@ import {
   Platform,
   platformCatalog,
   platformMonitors,
+  platformVolumes,
   platformWorkloads,
 } from "../components/platform/platform";
 import { OnePasswordSecrets } from "../components/secrets/onepassword";
@@ -31,6 +32,8 @@ export interface ComposeArgs {
 }
 
 /** The platform's workloads (which depend on its settings); apps add theirs when planned. */
+export { platformVolumes };
+
 export const platformWorkloadsOf: WorkloadsOf = (platform: PlatformSettings, hasMetallb) =>
   platformWorkloads(platform, hasMetallb);
 
@@ -67,11 +70,6 @@ export function stackMonitors(topology: Topology, apps: readonly AnyAppModule[])
   ];
 }
 
-/** Every app's stateful volumes (what the backups copy and a takeover must adopt). */
-export function stackVolumes(topology: Topology, apps: readonly AnyAppModule[]): StatefulVolume[] {
-  return apps.flatMap((app) => app.volumes?.(topology.apps[app.name], topology) ?? []);
-}
-
 /** Every app's databases (what the dump jobs back up). */
 export function stackDatabases(topology: Topology, apps: readonly AnyAppModule[]): DatabaseSpec[] {
   return apps.flatMap((app) => app.databases?.(topology.apps[app.name], topology) ?? []);
@@ -84,6 +82,7 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
     rawStackConfig(pulumi.runtime.allConfig()),
     platformWorkloadsOf,
     args.apps,
+    platformVolumes,
   );
   const catalog = stackCatalog(topology, args.apps);
   const monitors = stackMonitors(topology, args.apps);
@@ -96,7 +95,7 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
     platform,
     catalog,
     monitors,
-    volumes: stackVolumes(topology, args.apps),
+    volumes: topology.volumes,
     databases: stackDatabases(topology, args.apps),
     nodesReady: [...cluster.ready],
   };

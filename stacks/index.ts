@@ -38,5 +38,5 @@ export function appsOf(stack: string): readonly AnyAppModule[] {
   return entry.apps;
 }
 
-export { platformWorkloadsOf } from "./compose";
+export { platformVolumes, platformWorkloadsOf } from "./compose";
 export type { StackResult };

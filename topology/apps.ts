@@ -6,8 +6,9 @@
  */
 import { z } from "zod";
 import { CatalogEntry, NonWebMonitor } from "./catalog";
-import { CONFIG_NAMESPACE, zodProblems } from "./config";
-import { ConfigProblem } from "./errors";
+import { CONFIG_NAMESPACE, StackConfig, zodProblems } from "./config";
+import { ConfigProblem, showValue } from "./errors";
+import { RETAIN_STORAGE_CLASS } from "./hardware";
 import {
   MetallbSettings,
   NetworkSettings,
@@ -50,6 +51,41 @@ export interface StatefulVolume {
   readonly backup: boolean;
   /** What is in it, in a few words. */
   readonly holds: string;
+  /**
+   * A claim a chart creates (named by the chart, e.g. Prometheus' volumeClaimTemplate): only its
+   * storage class can be set per stack, not its name.
+   */
+  readonly chart?: boolean;
+}
+
+/**
+ * A stateful volume as the stack deploys it: the declared volume with what
+ * `pi-cluster:volumes.<namespace>/<claim>` says for this stack (the live cluster's claim name and
+ * storage class, so a takeover adopts the claim in place).
+ */
+export interface PlannedVolume extends StatefulVolume {
+  /** `<namespace>/<declared claim>`: the key in `pi-cluster:volumes` and in reports. */
+  readonly key: string;
+  /** The claim name the program declared (`claim` may be the live cluster's name instead). */
+  readonly declaredClaim: string;
+  /** The StorageClass of a local volume (`local-path-retain`, or the live claim's class). */
+  readonly storageClass: string;
+}
+
+/** A stack's planned volume by namespace and declared claim name. */
+export function volumeOf(
+  topology: { readonly volumes: readonly PlannedVolume[] },
+  namespace: string,
+  declaredClaim: string,
+): PlannedVolume {
+  const found = topology.volumes.find((v) => v.key === `${namespace}/${declaredClaim}`);
+  if (!found) {
+    throw new Error(
+      `volume ${namespace}/${declaredClaim} is not in the plan; declare it in the app's volumes() ` +
+        `(planned: ${topology.volumes.map((v) => v.key).join(", ")})`,
+    );
+  }
+  return found;
 }
 
 /** A database an app runs, declared as data so the backups can dump it by its documented method. */
@@ -168,4 +204,68 @@ export function checkAppSecrets(
     }
   }
   return problems;
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/**
+ * The stack's volumes with `pi-cluster:volumes` applied. Problems: a key no volume has, a live
+ * name for a claim a chart names, a name Kubernetes would refuse, two volumes on one claim.
+ */
+export function planVolumes(
+  declared: readonly StatefulVolume[],
+  overrides: StackConfig["volumes"],
+): { volumes: PlannedVolume[]; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const add = (key: string, message: string) =>
+    problems.push({ key, message: `${key}: ${message}` });
+  const keys = declared.map((v) => `${v.namespace}/${v.claim}`);
+  for (const key of Object.keys(overrides ?? {})) {
+    if (!keys.includes(key)) {
+      add(
+        `${CONFIG_NAMESPACE}:volumes.${key}`,
+        `no stateful volume is declared as ${showValue(key)}; allowed: ${keys.join(", ")}`,
+      );
+    }
+  }
+  const volumes = declared.map((volume): PlannedVolume => {
+    const key = `${volume.namespace}/${volume.claim}`;
+    const override = overrides?.[key] ?? {};
+    const configKey = `${CONFIG_NAMESPACE}:volumes.${key}`;
+    if (override.liveName !== undefined) {
+      if (volume.chart) {
+        add(
+          `${configKey}.liveName`,
+          `is not allowed: the chart names this claim; only storageClass can be set for it`,
+        );
+      } else if (!DNS_SUBDOMAIN.test(override.liveName)) {
+        add(
+          `${configKey}.liveName`,
+          `${showValue(override.liveName)} is not a valid claim name (lowercase letters, digits, '-', '.')`,
+        );
+      }
+    }
+    if (override.storageClass !== undefined && volume.storage === "nfs") {
+      add(`${configKey}.storageClass`, `is not allowed on an NFS volume (it has no StorageClass)`);
+    }
+    return {
+      ...volume,
+      key,
+      declaredClaim: volume.claim,
+      claim: override.liveName ?? volume.claim,
+      storageClass: override.storageClass ?? RETAIN_STORAGE_CLASS,
+    };
+  });
+  const byClaim = new Map<string, string>();
+  for (const v of volumes) {
+    const claim = `${v.namespace}/${v.claim}`;
+    const other = byClaim.get(claim);
+    if (other) {
+      add(
+        `${CONFIG_NAMESPACE}:volumes.${v.key}`,
+        `claim ${claim} is used by both ${other} and ${v.key}; each volume needs its own claim`,
+      );
+    } else byClaim.set(claim, v.key);
+  }
+  return { volumes, problems };
 }

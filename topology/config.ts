@@ -159,6 +159,23 @@ const secretsSchema = z
   // Apps' keys (each an op:// reference); which ones are allowed depends on the stack's apps.
   .catchall(z.string());
 
+/**
+ * Per stateful volume (`<namespace>/<claim>` as the program declares it): what differs on the
+ * live cluster this stack takes over, so its claim is adopted in place instead of replaced.
+ */
+const volumesSchema = z.record(
+  z.string(),
+  z.strictObject({
+    /** The claim's name on the live cluster, when it differs from the program's. */
+    liveName: z.string().optional(),
+    /**
+     * The live claim's StorageClass (a claim's class cannot change): e.g. `local-path` for
+     * claims k3s's default class made. @default "local-path-retain"
+     */
+    storageClass: z.string().optional(),
+  }),
+);
+
 /** An app's own keys under `pi-cluster:apps.<app>`, checked by the app's schema (see apps.ts). */
 const appsSchema = z.record(z.string(), z.unknown());
 
@@ -173,6 +190,7 @@ export const stackConfigSchema = z.strictObject({
   platform: platformSchema,
   secrets: secretsSchema,
   apps: appsSchema.optional(),
+  volumes: volumesSchema.optional(),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

@@ -46,3 +46,9 @@ export const K3S_PACKAGED_COMPONENTS = [
 
 /** k3s's default pod network (`cluster-cidr`); the stack files do not change it. */
 export const K3S_POD_CIDR = "10.42.0.0/16";
+
+/**
+ * The StorageClass for local volumes whose data outlives their claim (created by the platform's
+ * Storage component): k3s's own `local-path` deletes the data with the claim.
+ */
+export const RETAIN_STORAGE_CLASS = "local-path-retain";

@@ -3,7 +3,14 @@
  * (all problems at once, as a ConfigError), then roles, join order, labels, the API endpoint,
  * memory budgets, workload placement and the capacity check.
  */
-import { AnyApp, AppPlanContext, checkAppSecrets, parseAppSections } from "./apps";
+import {
+  AnyApp,
+  AppPlanContext,
+  checkAppSecrets,
+  parseAppSections,
+  planVolumes,
+  StatefulVolume,
+} from "./apps";
 import { planCapacity } from "./capacity";
 import {
   CONFIG_NAMESPACE,
@@ -81,6 +88,7 @@ export function planTopology(
   raw: Record<string, unknown>,
   workloads: readonly WorkloadSpec[] | WorkloadsOf,
   apps: readonly AnyApp[] = [],
+  platformVolumes: (platform: PlatformSettings) => readonly StatefulVolume[] = () => [],
 ): Topology {
   const parsed = parseStackConfig(raw);
   if (!parsed.ok) throw new ConfigError(stack, parsed.problems);
@@ -129,6 +137,15 @@ export function planTopology(
   const placements = planPlacements(config, nodes, allWorkloads, problems);
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
+  const volumes = planVolumes(
+    [
+      ...platformVolumes(platform),
+      ...apps.flatMap((app) => app.volumes?.(sections.configs[app.name], context) ?? []),
+    ],
+    config.volumes,
+  );
+  if (volumes.problems.length > 0) throw new ConfigError(stack, volumes.problems);
+
   const capacity = planCapacity(nodes, allWorkloads, placements);
   if (capacity.problems.length > 0) throw new ConfigError(stack, [...capacity.problems]);
 
@@ -140,6 +157,7 @@ export function planTopology(
     placements,
     capacity: capacity.nodes,
     apps: sections.configs,
+    volumes: volumes.volumes,
   };
 }
 

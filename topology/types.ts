@@ -145,6 +145,8 @@ export interface Topology {
    * own back with its own type.
    */
   readonly apps: Readonly<Record<string, unknown>>;
+  /** Every stateful volume (the platform's and the apps'), as this stack deploys it. */
+  readonly volumes: readonly import("./apps").PlannedVolume[];
 }
 
 /** Cluster platform settings: ingress, certificates, monitoring, and the secrets they use. */

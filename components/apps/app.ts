@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AppDefinition, DatabaseSpec, StatefulVolume } from "../../topology/apps";
+import { AppDefinition, DatabaseSpec, PlannedVolume } from "../../topology/apps";
 import { CatalogEntry, NonWebMonitor } from "../../topology/catalog";
 import { Topology } from "../../topology/types";
 import { Platform } from "../platform/platform";
@@ -21,8 +21,8 @@ export interface AppContext {
   readonly catalog: readonly CatalogEntry[];
   /** Every app's and the platform's non-web monitors. */
   readonly monitors: readonly NonWebMonitor[];
-  /** Every app's stateful volumes (for the backups). */
-  readonly volumes: readonly StatefulVolume[];
+  /** Every stateful volume of the stack as deployed (for the backups). */
+  readonly volumes: readonly PlannedVolume[];
   /** Every app's databases (for the dumps). */
   readonly databases: readonly DatabaseSpec[];
   /** Resources everything on the cluster waits for (every node joined and ready). */

@@ -6,15 +6,14 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StatefulVolume } from "../../topology/apps";
+import { PlannedVolume, StatefulVolume } from "../../topology/apps";
 import { schedulingFor } from "../../topology/scheduling";
 import { Topology } from "../../topology/types";
 import { WorkloadSpec, workloadNamed } from "../../topology/workloads";
 
 export { workloadNamed };
-import { RETAIN_STORAGE_CLASS } from "../platform/storage";
 
-export type { StatefulVolume };
+export type { PlannedVolume, StatefulVolume };
 
 /** A container as an app writes it: everything but `resources`, which come from the spec. */
 export type ContainerInput = Omit<k8s.types.input.core.v1.Container, "resources" | "name"> & {
@@ -175,7 +174,7 @@ export function serviceManifest(
 
 /** The claim of a local stateful volume (one node, ReadWriteOnce, data kept on release). */
 export function localClaimManifest(
-  volume: StatefulVolume,
+  volume: PlannedVolume,
 ): k8s.types.input.core.v1.PersistentVolumeClaim {
   if (volume.storage !== "local") {
     throw new Error(`volume ${volume.claim} is on ${volume.storage}; use nfsVolume for it`);
@@ -191,7 +190,7 @@ export function localClaimManifest(
     },
     spec: {
       accessModes: ["ReadWriteOnce"],
-      storageClassName: RETAIN_STORAGE_CLASS,
+      storageClassName: volume.storageClass,
       resources: { requests: { storage: volume.size } },
     },
   };
@@ -202,11 +201,12 @@ export function localClaimManifest(
  * program, `retainOnDelete` keeps it in the cluster if protection is lifted on purpose.
  */
 export function statefulClaim(
-  volume: StatefulVolume,
+  volume: PlannedVolume,
   opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.PersistentVolumeClaim {
   return new k8s.core.v1.PersistentVolumeClaim(
-    `${volume.namespace}-${volume.claim}`,
+    // Named after the program's claim: keeping a live name changes the object, not its URN.
+    `${volume.namespace}-${volume.declaredClaim}`,
     localClaimManifest(volume),
     {
       ...opts,

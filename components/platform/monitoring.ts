@@ -11,11 +11,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { CatalogLink, endpointHost, NonWebMonitor, ServiceEndpoint } from "../../topology/catalog";
 import { memoryMi } from "../../topology/quantity";
 import { schedulingFor } from "../../topology/scheduling";
-import { Topology } from "../../topology/types";
+import { PlatformSettings, Topology } from "../../topology/types";
 import { ContainerResources, resources, WorkloadSpec } from "../../topology/workloads";
 import { ExternalSecrets, ExternalSecretSpec } from "./external-secrets";
 import { ChartRef, helmRelease, namespace } from "./helm";
-import { RETAIN_STORAGE_CLASS } from "./storage";
+import { StatefulVolume, volumeOf } from "../../topology/apps";
 
 /**
  * The pinned chart. Its subcharts: grafana 12.11.1 (from grafana-community, no longer
@@ -118,6 +118,39 @@ export function monitoringWorkloads(): WorkloadSpec[] {
       // hostNetwork: the exporter listens on every node's own address.
       { hostPorts: [{ port: 9100, protocol: "TCP" }] },
     ),
+  ];
+}
+
+/** The Prometheus claim the operator makes from its volumeClaimTemplate for pod 0. */
+export const PROMETHEUS_CLAIM = `prometheus-${MONITORING_RELEASE}-prometheus-db-prometheus-${MONITORING_RELEASE}-prometheus-0`;
+/** The claim the grafana subchart makes (`<release>-grafana`). */
+export const GRAFANA_CLAIM = `${MONITORING_RELEASE}-grafana`;
+
+/** The release's two stateful volumes: metrics history and Grafana's SQLite database. */
+export function monitoringVolumes(platform: PlatformSettings): StatefulVolume[] {
+  return [
+    {
+      claim: PROMETHEUS_CLAIM,
+      namespace: MONITORING_NAMESPACE,
+      app: "monitoring",
+      workload: "prometheus",
+      size: platform.monitoring.storage,
+      storage: "local",
+      backup: false,
+      holds: `Prometheus' TSDB (${platform.monitoring.retention} of metrics)`,
+      chart: true,
+    },
+    {
+      claim: GRAFANA_CLAIM,
+      namespace: MONITORING_NAMESPACE,
+      app: "monitoring",
+      workload: "grafana",
+      size: GRAFANA_VOLUME,
+      storage: "local",
+      backup: true,
+      holds: "Grafana's SQLite database: users, dashboards made in the UI, preferences",
+      chart: true,
+    },
   ];
 }
 
@@ -230,8 +263,10 @@ export function monitoringValues(
         storageSpec: {
           volumeClaimTemplate: {
             spec: {
-              // k3s's local-path deletes data with its claim; metrics history must survive that.
-              storageClassName: RETAIN_STORAGE_CLASS,
+              // k3s's local-path deletes data with its claim; metrics history must survive that
+              // (a stack taking over a live claim keeps its class: pi-cluster:volumes).
+              storageClassName: volumeOf(topology, MONITORING_NAMESPACE, PROMETHEUS_CLAIM)
+                .storageClass,
               accessModes: ["ReadWriteOnce"],
               resources: { requests: { storage } },
             },
@@ -287,7 +322,7 @@ export function monitoringValues(
       persistence: {
         enabled: true,
         type: "pvc",
-        storageClassName: RETAIN_STORAGE_CLASS,
+        storageClassName: volumeOf(topology, MONITORING_NAMESPACE, GRAFANA_CLAIM).storageClass,
         accessModes: ["ReadWriteOnce"],
         size: GRAFANA_VOLUME,
       },

@@ -7,6 +7,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { StatefulVolume } from "../../topology/apps";
 import { CatalogEntry, isRouted, NonWebMonitor } from "../../topology/catalog";
 import { PlatformSettings, Topology } from "../../topology/types";
 import { WorkloadSpec } from "../../topology/workloads";
@@ -20,6 +21,7 @@ import { Metallb, metallbWorkloads } from "./metallb";
 import {
   grafanaEndpoint,
   Monitoring,
+  monitoringVolumes,
   monitoringWorkloads,
   prometheusMonitor,
   prometheusTile,
@@ -36,6 +38,11 @@ export function platformWorkloads(platform: PlatformSettings, hasMetallb: boolea
     ...ingressWorkloads(platform.ingress),
     ...monitoringWorkloads(),
   ];
+}
+
+/** The platform's stateful volumes (apps add theirs). */
+export function platformVolumes(platform: PlatformSettings): StatefulVolume[] {
+  return monitoringVolumes(platform);
 }
 
 /** The platform's own catalog entries (apps add theirs). */

@@ -7,8 +7,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { RETAIN_STORAGE_CLASS } from "../../topology/hardware";
+
 /** StorageClass for local volumes whose data outlives their claim. */
-export const RETAIN_STORAGE_CLASS = "local-path-retain";
+export { RETAIN_STORAGE_CLASS };
 
 /** The local-path provisioner k3s ships (its `local-storage` component). */
 export const LOCAL_PATH_PROVISIONER = "rancher.io/local-path";

@@ -323,6 +323,29 @@ describe("pi-k3s: what pulumi preview shows for Pi-hole", () => {
   });
 });
 
+test("a stack keeping the live claim's name and class declares exactly those (adopted in place)", async () => {
+  const kept = await planStack("pi-k3s", (raw) => {
+    raw.volumes = {
+      "pihole/pihole-etc": { liveName: "pihole-config", storageClass: "local-path" },
+      "monitoring/kube-prometheus-stack-grafana": { storageClass: "local-path" },
+    };
+  });
+  const claim = named(kept, "kubernetes:core/v1:PersistentVolumeClaim", "pihole-pihole-etc");
+  expect(claim.inputs).toMatchObject({
+    metadata: { name: "pihole-config" },
+    spec: { storageClassName: "local-path" },
+  });
+  const pod = (named(kept, "kubernetes:apps/v1:Deployment", "pihole").inputs as any).spec.template
+    .spec; // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(pod.volumes).toEqual([
+    { name: "etc-pihole", persistentVolumeClaim: { claimName: "pihole-config" } },
+  ]);
+  const grafana = (
+    named(kept, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").inputs as any
+  ).values.grafana; // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(grafana.persistence.storageClassName).toBe("local-path");
+});
+
 describe("bad Pi-hole config", () => {
   const problems = (mutate: (raw: Record<string, any>) => void) => {
     // eslint-disable-line @typescript-eslint/no-explicit-any

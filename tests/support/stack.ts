@@ -2,7 +2,7 @@
 import { CONFIG_NAMESPACE, PLATFORM_SECRET_KEYS } from "../../topology/config";
 import { readStackConfigFile, runStackOffline, RunOptions, StackRun } from "../../plan/run";
 import { RecordedResource } from "../../plan/record";
-import { appsOf, platformWorkloadsOf } from "../../stacks";
+import { appsOf, platformVolumes, platformWorkloadsOf } from "../../stacks";
 import { planTopology } from "../../topology/plan";
 import { Topology } from "../../topology/types";
 import { WorkloadSpec } from "../../topology/workloads";
@@ -90,5 +90,6 @@ export function planned(
     raw,
     (platform, hasMetallb) => [...platformWorkloadsOf(platform, hasMetallb), ...extra],
     appsOf(stack),
+    platformVolumes,
   );
 }

@@ -5,7 +5,7 @@
 import { ConfigError } from "../../topology/errors";
 import { planTopology } from "../../topology/plan";
 import { resources, WorkloadSpec } from "../../topology/workloads";
-import { appsOf, platformWorkloadsOf } from "../../stacks";
+import { appsOf, platformVolumes, platformWorkloadsOf } from "../../stacks";
 import { rawConfig, STACKS } from "../support/stack";
 
 /** A workload to place, so placement rules have something to refer to. */
@@ -32,6 +32,7 @@ function problemsOf(
       raw,
       (platform, hasMetallb) => [...platformWorkloadsOf(platform, hasMetallb), ...workloads],
       appsOf(stack),
+      platformVolumes,
     );
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => p.message);
@@ -61,7 +62,7 @@ const cases: Case[] = [
     rule: "unknown top-level key",
     mutate: (r) => (r.nodez = []),
     message:
-      'unknown key "pi-cluster:nodez"; allowed: pi-cluster:cluster, pi-cluster:network, pi-cluster:ssh, pi-cluster:nodes, pi-cluster:placement, pi-cluster:metallb, pi-cluster:platform, pi-cluster:secrets, pi-cluster:apps',
+      'unknown key "pi-cluster:nodez"; allowed: pi-cluster:cluster, pi-cluster:network, pi-cluster:ssh, pi-cluster:nodes, pi-cluster:placement, pi-cluster:metallb, pi-cluster:platform, pi-cluster:secrets, pi-cluster:apps, pi-cluster:volumes',
   },
   {
     rule: "unknown nested key",
@@ -224,6 +225,32 @@ const cases: Case[] = [
     alsoReported: [
       "pi-cluster:nodes[0].clusterInit: true needs embedded etcd; set pi-cluster:cluster.k3s.embeddedEtcd: true or remove clusterInit",
     ],
+  },
+  // --- volumes ---
+  {
+    rule: "a volume override for a volume the stack does not have",
+    mutate: (r) => (r.volumes = { "pihole/pihole-dnsmasq": { storageClass: "local-path" } }),
+    message:
+      'pi-cluster:volumes.pihole/pihole-dnsmasq: no stateful volume is declared as "pihole/pihole-dnsmasq"; allowed: monitoring/prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-0, monitoring/kube-prometheus-stack-grafana, pihole/pihole-etc, uptime-kuma/uptime-kuma-data, uptime-kuma/autokuma-data',
+  },
+  {
+    rule: "a live name for a claim a chart names",
+    mutate: (r) =>
+      (r.volumes = { "monitoring/kube-prometheus-stack-grafana": { liveName: "grafana" } }),
+    message:
+      "pi-cluster:volumes.monitoring/kube-prometheus-stack-grafana.liveName: is not allowed: the chart names this claim; only storageClass can be set for it",
+  },
+  {
+    rule: "a live name that is no claim name",
+    mutate: (r) => (r.volumes = { "uptime-kuma/uptime-kuma-data": { liveName: "Uptime_Kuma" } }),
+    message:
+      "pi-cluster:volumes.uptime-kuma/uptime-kuma-data.liveName: \"Uptime_Kuma\" is not a valid claim name (lowercase letters, digits, '-', '.')",
+  },
+  {
+    rule: "two volumes on one claim",
+    mutate: (r) => (r.volumes = { "uptime-kuma/autokuma-data": { liveName: "uptime-kuma-data" } }),
+    message:
+      "pi-cluster:volumes.uptime-kuma/autokuma-data: claim uptime-kuma/uptime-kuma-data is used by both uptime-kuma/uptime-kuma-data and uptime-kuma/autokuma-data; each volume needs its own claim",
   },
   // --- secrets ---
   {

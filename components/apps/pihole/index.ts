@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { appKey, AppPlanContext } from "../../../topology/apps";
+import { appKey, AppPlanContext, volumeOf } from "../../../topology/apps";
 import { NonWebMonitor, ServiceEndpoint } from "../../../topology/catalog";
 import { showValue } from "../../../topology/errors";
 import { Topology } from "../../../topology/types";
@@ -239,6 +239,8 @@ export function piholeDeployment(
   spec: WorkloadSpec,
   upstream: pulumi.Input<string>,
 ): k8s.types.input.apps.v1.Deployment {
+  // The stack's name for the claim (the live cluster's, when pi-cluster:volumes says so).
+  const { claim } = volumeOf(topology, PIHOLE_NAMESPACE, PIHOLE_CLAIM);
   return deploymentManifest(
     topology,
     spec,
@@ -300,9 +302,9 @@ export function piholeDeployment(
           },
         },
       ],
-      volumes: [claimVolume("etc-pihole", PIHOLE_CLAIM)],
+      volumes: [claimVolume("etc-pihole", claim)],
     },
-    { rwoClaims: [PIHOLE_CLAIM], part: "pihole" },
+    { rwoClaims: [claim], part: "pihole" },
   );
 }
 
@@ -546,8 +548,10 @@ export class PiholeDns extends pulumi.ComponentResource {
     );
     const upstream = this.unboundService.spec.clusterIP.apply((ip) => `${ip}#${UNBOUND_PORT}`);
 
-    const [volume] = piholeVolumes(config);
-    const claim = statefulClaim(volume, { ...child, dependsOn: [ns, platform.storage] });
+    const claim = statefulClaim(volumeOf(topology, PIHOLE_NAMESPACE, PIHOLE_CLAIM), {
+      ...child,
+      dependsOn: [ns, platform.storage],
+    });
     this.deployment = new k8s.apps.v1.Deployment(
       "pihole",
       piholeDeployment(topology, config, spec("pihole"), upstream),

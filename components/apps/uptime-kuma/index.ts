@@ -8,6 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { volumeOf } from "../../../topology/apps";
 import { ServiceEndpoint } from "../../../topology/catalog";
 import { Topology } from "../../../topology/types";
 import { resources, WorkloadSpec } from "../../../topology/workloads";
@@ -32,6 +33,9 @@ export const UPTIME_KUMA_PORT = 3001;
 export const UPTIME_KUMA_URL = `http://uptime-kuma.${UPTIME_KUMA_NAMESPACE}.svc.cluster.local:${UPTIME_KUMA_PORT}`;
 /** The Secret AutoKuma reads Uptime Kuma's admin password from. */
 export const CREDENTIALS_SECRET = "uptime-kuma-credentials";
+/** The claims as the program names them (a stack may keep the live cluster's: pi-cluster:volumes). */
+const KUMA_CLAIM = "uptime-kuma-data";
+const AUTOKUMA_CLAIM = "autokuma-data";
 const MONITORS_DIR = "/autokuma/monitors";
 
 /** `pi-cluster:apps.uptime-kuma`. */
@@ -90,7 +94,7 @@ export function uptimeKumaEndpoint(config: UptimeKumaConfig): ServiceEndpoint {
 export function uptimeKumaVolumes(config: UptimeKumaConfig): StatefulVolume[] {
   return [
     {
-      claim: "uptime-kuma-data",
+      claim: KUMA_CLAIM,
       namespace: UPTIME_KUMA_NAMESPACE,
       app: "uptime-kuma",
       workload: "uptime-kuma",
@@ -100,7 +104,7 @@ export function uptimeKumaVolumes(config: UptimeKumaConfig): StatefulVolume[] {
       holds: "Uptime Kuma's SQLite database: monitors, history, status pages, the admin account",
     },
     {
-      claim: "autokuma-data",
+      claim: AUTOKUMA_CLAIM,
       namespace: UPTIME_KUMA_NAMESPACE,
       app: "uptime-kuma",
       workload: "autokuma",
@@ -118,6 +122,7 @@ export function uptimeKumaDeployment(
   spec: WorkloadSpec,
 ): k8s.types.input.apps.v1.Deployment {
   const http = { httpGet: { path: "/", port: UPTIME_KUMA_PORT } };
+  const { claim } = volumeOf(topology, UPTIME_KUMA_NAMESPACE, KUMA_CLAIM);
   return deploymentManifest(
     topology,
     spec,
@@ -142,9 +147,9 @@ export function uptimeKumaDeployment(
           },
         },
       ],
-      volumes: [claimVolume("data", "uptime-kuma-data")],
+      volumes: [claimVolume("data", claim)],
     },
-    { rwoClaims: ["uptime-kuma-data"], part: "uptime-kuma" },
+    { rwoClaims: [claim], part: "uptime-kuma" },
   );
 }
 
@@ -155,6 +160,7 @@ export function autokumaDeployment(
   spec: WorkloadSpec,
   monitorsHash: string,
 ): k8s.types.input.apps.v1.Deployment {
+  const { claim } = volumeOf(topology, UPTIME_KUMA_NAMESPACE, AUTOKUMA_CLAIM);
   return deploymentManifest(
     topology,
     spec,
@@ -190,11 +196,11 @@ export function autokumaDeployment(
         },
       ],
       volumes: [
-        claimVolume("data", "autokuma-data"),
+        claimVolume("data", claim),
         { name: "monitors", configMap: { name: "autokuma-monitors" } },
       ],
     },
-    { rwoClaims: ["autokuma-data"], part: "uptime-kuma" },
+    { rwoClaims: [claim], part: "uptime-kuma" },
   );
 }
 
@@ -221,8 +227,11 @@ export class UptimeKuma extends pulumi.ComponentResource {
     const spec = (workload: string) => workloadNamed(uptimeKumaWorkloads(), workload);
 
     const ns = namespace(UPTIME_KUMA_NAMESPACE, { ...child, dependsOn: [...context.nodesReady] });
-    const claims = uptimeKumaVolumes(config).map((volume) =>
-      statefulClaim(volume, { ...child, dependsOn: [ns, platform.storage] }),
+    const claims = [KUMA_CLAIM, AUTOKUMA_CLAIM].map((declared) =>
+      statefulClaim(volumeOf(topology, UPTIME_KUMA_NAMESPACE, declared), {
+        ...child,
+        dependsOn: [ns, platform.storage],
+      }),
     );
     const kuma = new k8s.apps.v1.Deployment(
       "uptime-kuma",
