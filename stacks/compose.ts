@@ -88,6 +88,17 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
   const monitors = stackMonitors(topology, args.apps);
   const secrets = new OnePasswordSecrets();
   const cluster = new K3sCluster(stack, { topology, secrets });
+  const clusterOutputs = {
+    apiServer: topology.k3s.serverUrl,
+    nodes: topology.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role })),
+    // `pulumi stack output kubeconfig --show-secrets > kubeconfig` to use kubectl.
+    kubeconfig: cluster.kubeconfig,
+  };
+  if (topology.takeover?.stage === "cluster") {
+    // The handover's first step: nodes, k3s and the provider only, so `pulumi import` can adopt
+    // the running objects with that provider before anything else is declared.
+    return { topology, outputs: clusterOutputs };
+  }
   const platform = new Platform("platform", { topology, cluster, secrets, catalog });
   const context = {
     topology,
@@ -106,10 +117,7 @@ export function composeStack(stack: string, args: ComposeArgs): StackResult {
   return {
     topology,
     outputs: {
-      apiServer: topology.k3s.serverUrl,
-      nodes: topology.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role })),
-      // `pulumi stack output kubeconfig --show-secrets > kubeconfig` to use kubectl.
-      kubeconfig: cluster.kubeconfig,
+      ...clusterOutputs,
       urls: Object.fromEntries(
         catalog.flatMap((e) => {
           const url = entryUrl(e, topology.domain);

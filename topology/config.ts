@@ -176,6 +176,19 @@ const volumesSchema = z.record(
   }),
 );
 
+/** The running cluster a stack takes over (only a stack describing one has this). */
+const takeoverSchema = z.strictObject({
+  /** What runs it today: the seeds' Flux repository (seed 001). */
+  from: z.enum(["flux"]),
+  /**
+   * `cluster`: declare only the nodes, k3s and the Kubernetes provider (the handover's first
+   * `pulumi up`, so `pulumi import` has a provider in state); `all`: everything. @default "all"
+   */
+  stage: z.enum(["cluster", "all"]).optional(),
+  /** Live objects the runbook deletes after the handover: `<Kind> <namespace>/<name>` → why. */
+  leftovers: z.record(z.string(), z.string()).optional(),
+});
+
 /** An app's own keys under `pi-cluster:apps.<app>`, checked by the app's schema (see apps.ts). */
 const appsSchema = z.record(z.string(), z.unknown());
 
@@ -191,6 +204,7 @@ export const stackConfigSchema = z.strictObject({
   secrets: secretsSchema,
   apps: appsSchema.optional(),
   volumes: volumesSchema.optional(),
+  takeover: takeoverSchema.optional(),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

@@ -158,6 +158,15 @@ export function planTopology(
     capacity: capacity.nodes,
     apps: sections.configs,
     volumes: volumes.volumes,
+    ...(config.takeover
+      ? {
+          takeover: {
+            from: config.takeover.from,
+            stage: config.takeover.stage ?? "all",
+            leftovers: config.takeover.leftovers ?? {},
+          },
+        }
+      : {}),
   };
 }
 

@@ -145,6 +145,12 @@ export interface Topology {
    * own back with its own type.
    */
   readonly apps: Readonly<Record<string, unknown>>;
+  /** The running cluster this stack takes over, if any (`pi-cluster:takeover`). */
+  readonly takeover?: {
+    readonly from: "flux";
+    readonly stage: "cluster" | "all";
+    readonly leftovers: Readonly<Record<string, string>>;
+  };
   /** Every stateful volume (the platform's and the apps'), as this stack deploys it. */
   readonly volumes: readonly import("./apps").PlannedVolume[];
 }
