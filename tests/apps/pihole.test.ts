@@ -283,12 +283,13 @@ describe("pi-k3s: what pulumi preview shows for Pi-hole", () => {
     });
   });
 
-  test("/etc/pihole on the live claim name, retained class, protected and kept on delete", () => {
+  test("/etc/pihole on the live claim's name and class, protected and kept on delete", () => {
     const claim = named(stack, "kubernetes:core/v1:PersistentVolumeClaim", "pihole-pihole-etc");
     expect(claim.inputs).toMatchObject({
       metadata: { name: "pihole-etc", namespace: "pihole" },
       spec: {
-        storageClassName: "local-path-retain",
+        // The live claim's class (pi-cluster:volumes): a claim's class cannot change in place.
+        storageClassName: "local-path",
         accessModes: ["ReadWriteOnce"],
         resources: { requests: { storage: "1Gi" } },
       },

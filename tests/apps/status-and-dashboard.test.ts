@@ -22,7 +22,7 @@ const env = (container: Json): Record<string, Json> =>
   Object.fromEntries(container.env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
 
 describe("Uptime Kuma and AutoKuma", () => {
-  test("Uptime Kuma: SQLite by environment, its 2Gi volume, Recreate", () => {
+  test("Uptime Kuma: SQLite by environment, its 2Gi volume (the live claim kept), Recreate", () => {
     const kuma = deployment("uptime-kuma");
     expect(kuma.spec.strategy).toEqual({ type: "Recreate" });
     const container = kuma.spec.template.spec.containers[0];
@@ -34,7 +34,8 @@ describe("Uptime Kuma and AutoKuma", () => {
       "uptime-kuma-uptime-kuma-data",
     );
     expect(claim.inputs).toMatchObject({
-      spec: { storageClassName: "local-path-retain", resources: { requests: { storage: "2Gi" } } },
+      metadata: { name: "uptime-kuma-pvc" },
+      spec: { storageClassName: "local-path", resources: { requests: { storage: "2Gi" } } },
     });
     expect(claim.options).toMatchObject({ protect: true, retainOnDelete: true });
   });

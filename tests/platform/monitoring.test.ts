@@ -68,7 +68,8 @@ describe("k3s and Prometheus", () => {
   });
 
   test("retention and volume size come from pi-cluster:platform.monitoring", () => {
-    const topology = topologyOf("pi-k3s", (raw) => {
+    // homelab-ha is a new cluster: its volumes are the program's own, on local-path-retain.
+    const topology = topologyOf("homelab-ha", (raw) => {
       raw.platform.monitoring = { retention: "30d", storage: "20Gi" };
     });
     const spec = valuesOf(topology).prometheus.prometheusSpec;
@@ -86,7 +87,7 @@ describe("k3s and Prometheus", () => {
     });
     // The defaults when the stack says nothing.
     const defaults = valuesOf(
-      topologyOf("pi-k3s", (raw) => {
+      topologyOf("homelab-ha", (raw) => {
         delete raw.platform.monitoring;
       }),
     ).prometheus.prometheusSpec;
@@ -177,7 +178,16 @@ describe("Grafana", () => {
     expect(secret.data.password.uri).toBe("op://pi-cluster/grafana-admin/password");
   });
 
+  test("pi-k3s keeps the live claims' class (local-path: a claim's class cannot change)", () => {
+    const values = valuesOf(topologyOf("pi-k3s"));
+    expect(values.grafana.persistence.storageClassName).toBe("local-path");
+    expect(
+      values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName,
+    ).toBe("local-path");
+  });
+
   test("no chart Ingress; a Recreate Deployment on a small retained volume", () => {
+    const grafana = valuesOf(topologyOf("homelab-ha")).grafana;
     expect(grafana.ingress).toEqual({ enabled: false });
     expect(grafana.deploymentStrategy).toEqual({ type: "Recreate" });
     expect(grafana.persistence).toMatchObject({

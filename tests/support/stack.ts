@@ -30,6 +30,8 @@ export function rawConfig(stack: string): Record<string, any> {
 export function platformOnlyConfig(stack: string): Record<string, any> {
   const raw = rawConfig(stack);
   delete raw.apps;
+  // Volume settings name the apps' and the platform's volumes, which such a plan does not have.
+  delete raw.volumes;
   for (const key of Object.keys(raw.secrets))
     if (!(PLATFORM_SECRET_KEYS as readonly string[]).includes(key)) delete raw.secrets[key];
   return raw;

@@ -62,7 +62,7 @@ const cases: Case[] = [
     rule: "unknown top-level key",
     mutate: (r) => (r.nodez = []),
     message:
-      'unknown key "pi-cluster:nodez"; allowed: pi-cluster:cluster, pi-cluster:network, pi-cluster:ssh, pi-cluster:nodes, pi-cluster:placement, pi-cluster:metallb, pi-cluster:platform, pi-cluster:secrets, pi-cluster:apps, pi-cluster:volumes',
+      'unknown key "pi-cluster:nodez"; allowed: pi-cluster:cluster, pi-cluster:network, pi-cluster:ssh, pi-cluster:nodes, pi-cluster:placement, pi-cluster:metallb, pi-cluster:platform, pi-cluster:secrets, pi-cluster:apps, pi-cluster:volumes, pi-cluster:takeover',
   },
   {
     rule: "unknown nested key",
