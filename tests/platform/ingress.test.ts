@@ -384,7 +384,11 @@ describe.each(COMBINATIONS)("values: $label", ({ stack, mutate, nginx, hostPort 
 
   if (nginx) {
     test("admission webhook on, metrics off; every key exists in ingress-nginx 4.15.1", () => {
-      expect(values.controller.admissionWebhooks).toEqual({ enabled: true });
+      expect(values.controller.admissionWebhooks).toEqual({
+        enabled: true,
+        createSecretJob: { resources: expect.any(Object) },
+        patchWebhookJob: { resources: expect.any(Object) },
+      });
       expect(values.controller.metrics).toEqual({ enabled: false });
       expect(unknownValuePaths(values, "ingress-nginx", "4.15.1", NGINX_FREE_FORM)).toEqual([]);
     });
