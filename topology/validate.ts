@@ -45,6 +45,51 @@ export function implicitLabels(
   return labels;
 }
 
+/**
+ * Node labels that something other than this config owns: the kubelet, Kubernetes' controllers
+ * or k3s set them (or read them with a meaning of their own), so a value from config is either
+ * overwritten or changes behaviour nobody asked for. `key` matches one label; `prefix` every
+ * label under a DNS prefix (`k3s.io` matches `k3s.io/x`, not `svccontroller.k3s.io/x`).
+ *
+ * Sources: Kubernetes "Well-Known Labels, Annotations and Taints"
+ * (https://kubernetes.io/docs/reference/labels-annotations-taints/) and the labels k3s puts on
+ * its nodes (https://docs.k3s.io/cli/server, `node-role.*` and `node.kubernetes.io/instance-type=k3s`).
+ * `node-role.kubernetes.io/worker` is not here: neither sets it, and the NodePatch applies it.
+ */
+export const RESERVED_NODE_LABELS: readonly (
+  | { readonly key: string; readonly prefix?: undefined; readonly owner: string }
+  | { readonly prefix: string; readonly key?: undefined; readonly owner: string }
+)[] = [
+  { key: "kubernetes.io/hostname", owner: "the kubelet (the node's name)" },
+  { key: "kubernetes.io/os", owner: "the kubelet (the node's OS)" },
+  { key: "kubernetes.io/arch", owner: "the kubelet (the node's CPU architecture)" },
+  { prefix: "beta.kubernetes.io", owner: "the kubelet (deprecated beta labels)" },
+  { key: "node.kubernetes.io/instance-type", owner: "k3s (instance type k3s)" },
+  { key: "node.kubernetes.io/windows-build", owner: "the kubelet on Windows" },
+  {
+    key: "node.kubernetes.io/exclude-from-external-load-balancers",
+    owner: "the service controller and MetalLB (it takes the node out of load-balancer answers)",
+  },
+  { key: "topology.kubernetes.io/region", owner: "the cloud provider (the node's region)" },
+  { key: "topology.kubernetes.io/zone", owner: "the cloud provider (the node's zone)" },
+  { key: "failure-domain.beta.kubernetes.io/region", owner: "the cloud provider (deprecated)" },
+  { key: "failure-domain.beta.kubernetes.io/zone", owner: "the cloud provider (deprecated)" },
+  { key: "node-role.kubernetes.io/control-plane", owner: "k3s (on servers)" },
+  { key: "node-role.kubernetes.io/master", owner: "k3s (on servers)" },
+  { key: "node-role.kubernetes.io/etcd", owner: "k3s (on etcd servers)" },
+  { prefix: "k3s.io", owner: "k3s" },
+  { prefix: "node.k3s.io", owner: "k3s" },
+];
+
+/** Who owns a node label, when config may not set it (see RESERVED_NODE_LABELS). */
+export function reservedLabelOwner(label: string): string | undefined {
+  const slash = label.lastIndexOf("/");
+  const prefix = slash >= 0 ? label.slice(0, slash) : "";
+  return RESERVED_NODE_LABELS.find((r) =>
+    r.key !== undefined ? r.key === label : r.prefix === prefix,
+  )?.owner;
+}
+
 /** True when the string is a valid Kubernetes label key (optional DNS prefix + name). */
 export function isLabelKey(key: string): boolean {
   const slash = key.lastIndexOf("/");
@@ -285,6 +330,12 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
         add(
           `${key}.labels.${label}`,
           `is set by k3s itself (${label}=${implicit[label]}); remove it from config`,
+        );
+      } else if (reservedLabelOwner(label) !== undefined) {
+        add(
+          `${key}.labels.${label}`,
+          `is a well-known label owned by ${reservedLabelOwner(label)}; remove it from config ` +
+            `(use a label of your own, e.g. hardware: pi5)`,
         );
       }
     });

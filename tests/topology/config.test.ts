@@ -178,6 +178,30 @@ const cases: Case[] = [
       "pi-cluster:nodes[0].labels.node-role.kubernetes.io/control-plane: is set by k3s itself (node-role.kubernetes.io/control-plane=true); remove it from config",
   },
   {
+    rule: "well-known label the kubelet or k3s owns",
+    mutate: (r) => (r.nodes[1].labels = { "node.kubernetes.io/instance-type": "pi3" }),
+    message:
+      "pi-cluster:nodes[1].labels.node.kubernetes.io/instance-type: is a well-known label owned by k3s (instance type k3s); remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
+    rule: "k3s's own label prefix",
+    mutate: (r) => (r.nodes[1].labels = { "node.k3s.io/role": "worker" }),
+    message:
+      "pi-cluster:nodes[1].labels.node.k3s.io/role: is a well-known label owned by k3s; remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
+    rule: "server role label on an agent",
+    mutate: (r) => (r.nodes[2].labels = { "node-role.kubernetes.io/control-plane": "true" }),
+    message:
+      "pi-cluster:nodes[2].labels.node-role.kubernetes.io/control-plane: is a well-known label owned by k3s (on servers); remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
+    rule: "topology label",
+    mutate: (r) => (r.nodes[0].labels = { "topology.kubernetes.io/zone": "shelf" }),
+    message:
+      "pi-cluster:nodes[0].labels.topology.kubernetes.io/zone: is a well-known label owned by the cloud provider (the node's zone); remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
     rule: "invalid label value",
     stack: "pi5-expansion",
     mutate: (r) => (r.nodes[0].labels.hardware = "pi 5"),
