@@ -200,17 +200,17 @@ function describeIssue(issue: Issue, raw: Record<string, unknown>): ConfigProble
     case "invalid_value":
       return {
         key,
-        message: `${key}: ${showValue(value)} is not allowed; allowed: ${issue.values.map(String).join(", ")}`,
+        message: `${key}: ${showValue(value, key)} is not allowed; allowed: ${issue.values.map(String).join(", ")}`,
       };
     case "invalid_type":
       return value === undefined
         ? { key, message: `${key} is required (${describeExpected(issue.expected)})` }
         : {
             key,
-            message: `${key}: ${showValue(value)} is not ${describeExpected(issue.expected)}`,
+            message: `${key}: ${showValue(value, key)} is not ${describeExpected(issue.expected)}`,
           };
     default:
-      return { key, message: `${key}: ${showValue(value)} is invalid: ${issue.message}` };
+      return { key, message: `${key}: ${showValue(value, key)} is invalid: ${issue.message}` };
   }
 }
 

@@ -11,7 +11,7 @@ import {
   PlacementConfig,
   StackConfig,
 } from "./config";
-import { ConfigError, ConfigProblem } from "./errors";
+import { ConfigError, ConfigProblem, pastedSecrets, redactSecrets } from "./errors";
 import { ALLOCATABLE_MI_BY_RAM_GB, DEFAULT_K3S_DISABLE, K3S_OVERHEAD_MI } from "./hardware";
 import { memoryMi } from "./quantity";
 import { parseSecretRef } from "./secret-ref";
@@ -75,12 +75,15 @@ export function planTopology(
   raw: Record<string, unknown>,
   workloads: readonly WorkloadSpec[] | WorkloadsOf,
 ): Topology {
+  // Every message goes through showValue, which hides secrets; this catches any that slip past.
+  const fail = (problems: readonly ConfigProblem[]) =>
+    new ConfigError(stack, redactSecrets(problems, pastedSecrets(raw)));
   const parsed = parseStackConfig(raw);
-  if (!parsed.ok) throw new ConfigError(stack, parsed.problems);
+  if (!parsed.ok) throw fail(parsed.problems);
   const config = parsed.config;
 
   const problems = validateStackConfig(config);
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw fail(problems);
 
   const nodes = planNodes(config);
   const firstServer = nodes.find((n) => n.isFirstServer)!;
@@ -106,13 +109,13 @@ export function planTopology(
       allWorkloads.map((w) => w.name),
     ),
   );
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw fail(problems);
 
   const placements = planPlacements(config, nodes, allWorkloads, problems);
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw fail(problems);
 
   const capacity = planCapacity(nodes, allWorkloads, placements);
-  if (capacity.problems.length > 0) throw new ConfigError(stack, [...capacity.problems]);
+  if (capacity.problems.length > 0) throw fail(capacity.problems);
 
   return {
     stack,

@@ -124,19 +124,19 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   if (!isDomain(cluster.domain)) {
     add(
       "pi-cluster:cluster.domain",
-      `${showValue(cluster.domain)} is not a lowercase DNS name; use one like lab.mtgibbs.dev`,
+      `${showValue(cluster.domain, "pi-cluster:cluster.domain")} is not a lowercase DNS name; use one like lab.mtgibbs.dev`,
     );
   }
   if (!/^[^/\s][^/]*$/.test(cluster.onepasswordVault) || cluster.onepasswordVault.trim() === "") {
     add(
       "pi-cluster:cluster.onepasswordVault",
-      `${showValue(cluster.onepasswordVault)} is not a vault name; give the vault's name or UUID without slashes`,
+      `${showValue(cluster.onepasswordVault, "pi-cluster:cluster.onepasswordVault")} is not a vault name; give the vault's name or UUID without slashes`,
     );
   }
   if (!K3S_RELEASE.test(k3s.version)) {
     add(
       "pi-cluster:cluster.k3s.version",
-      `${showValue(k3s.version)} is not a pinned k3s release; use an exact release such as v1.33.6+k3s1 ` +
+      `${showValue(k3s.version, "pi-cluster:cluster.k3s.version")} is not a pinned k3s release; use an exact release such as v1.33.6+k3s1 ` +
         `(channels like "stable" or "latest" change under you)`,
     );
   }
@@ -144,35 +144,35 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     if (!(K3S_PACKAGED_COMPONENTS as readonly string[]).includes(component)) {
       add(
         `pi-cluster:cluster.k3s.disable[${i}]`,
-        `${showValue(component)} is not a k3s packaged component; allowed: ${K3S_PACKAGED_COMPONENTS.join(", ")}`,
+        `${showValue(component, `pi-cluster:cluster.k3s.disable[${i}]`)} is not a k3s packaged component; allowed: ${K3S_PACKAGED_COMPONENTS.join(", ")}`,
       );
     }
   });
   if (k3s.apiEndpoint !== undefined && !isIpv4(k3s.apiEndpoint) && !isDomain(k3s.apiEndpoint)) {
     add(
       "pi-cluster:cluster.k3s.apiEndpoint",
-      `${showValue(k3s.apiEndpoint)} is neither an IPv4 address nor a DNS name`,
+      `${showValue(k3s.apiEndpoint, "pi-cluster:cluster.k3s.apiEndpoint")} is neither an IPv4 address nor a DNS name`,
     );
   }
   (k3s.tlsSans ?? []).forEach((san, i) => {
     if (!isIpv4(san) && !isDomain(san) && !isHostname(san)) {
       add(
         `pi-cluster:cluster.k3s.tlsSans[${i}]`,
-        `${showValue(san)} is neither an IPv4 address nor a DNS name`,
+        `${showValue(san, `pi-cluster:cluster.k3s.tlsSans[${i}]`)} is neither an IPv4 address nor a DNS name`,
       );
     }
   });
   if (k3s.token !== undefined && k3s.token !== "first-server" && !parseSecretRef(k3s.token)) {
     add(
       "pi-cluster:cluster.k3s.token",
-      `${showValue(k3s.token)} is not allowed; use "first-server" (read it from the first server) or a ` +
+      `${showValue(k3s.token, "pi-cluster:cluster.k3s.token")} is not allowed; use "first-server" (read it from the first server) or a ` +
         `1Password reference op://<vault>/<item>/<field>, never the token itself`,
     );
   }
   if (k3s.kubeconfigMode !== undefined && !/^0?[0-7]{3}$/.test(k3s.kubeconfigMode)) {
     add(
       "pi-cluster:cluster.k3s.kubeconfigMode",
-      `${showValue(k3s.kubeconfigMode)} is not a file mode; use octal such as "0600"`,
+      `${showValue(k3s.kubeconfigMode, "pi-cluster:cluster.k3s.kubeconfigMode")} is not a file mode; use octal such as "0600"`,
     );
   }
 
@@ -181,17 +181,17 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   if (!subnet) {
     add(
       "pi-cluster:network.subnet",
-      `${showValue(network.subnet)} is not an IPv4 CIDR; use one like 192.168.1.0/24`,
+      `${showValue(network.subnet, "pi-cluster:network.subnet")} is not an IPv4 CIDR; use one like 192.168.1.0/24`,
     );
   }
   const checkIp = (key: string, ip: string, what: string, mustBeInSubnet: boolean) => {
     if (!isIpv4(ip)) {
       add(
         key,
-        `${showValue(ip)} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.1.55)`,
+        `${showValue(ip, key)} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.1.55)`,
       );
     } else if (mustBeInSubnet && subnet && !inRange(ip, subnet)) {
-      add(key, `${showValue(ip)} is outside the LAN ${network.subnet}; ${what} must be on it`);
+      add(key, `${showValue(ip, key)} is outside the LAN ${network.subnet}; ${what} must be on it`);
     }
   };
   checkIp("pi-cluster:network.gateway", network.gateway, "the gateway", true);
@@ -202,20 +202,20 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
 
   // --- ssh ---
   const checkUser = (key: string, user: string) => {
-    if (!UNIX_USER.test(user)) add(key, `${showValue(user)} is not a valid Linux user name`);
+    if (!UNIX_USER.test(user)) add(key, `${showValue(user, key)} is not a valid Linux user name`);
   };
   const checkKeyRef = (key: string, ref: string) => {
     if (!parseSecretRef(ref)) {
       add(
         key,
-        `${ref.includes("PRIVATE KEY") ? "a private key value" : showValue(ref)} is not a 1Password ` +
+        `${showValue(ref, key)} is not a 1Password ` +
           `reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself`,
       );
     }
   };
   const checkPort = (key: string, port: number) => {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      add(key, `${showValue(port)} is not a TCP port; use a whole number from 1 to 65535`);
+      add(key, `${showValue(port, key)} is not a TCP port; use a whole number from 1 to 65535`);
     }
   };
   checkUser("pi-cluster:ssh.user", config.ssh.user);
@@ -262,7 +262,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     if (!isHostname(node.hostname)) {
       add(
         `${key}.hostname`,
-        `${showValue(node.hostname)} is not a valid hostname; use lowercase letters, digits and '-' ` +
+        `${showValue(node.hostname, `${key}.hostname`)} is not a valid hostname; use lowercase letters, digits and '-' ` +
           `(at most 63, e.g. pi5-worker-1)`,
       );
     }
@@ -270,7 +270,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     if (firstHost !== undefined) {
       add(
         `${key}.hostname`,
-        `${showValue(node.hostname)} is already used by pi-cluster:nodes[${firstHost}]; hostnames must be unique`,
+        `${showValue(node.hostname, `${key}.hostname`)} is already used by pi-cluster:nodes[${firstHost}]; hostnames must be unique`,
       );
     } else {
       seenHost.set(node.hostname, i);
@@ -280,19 +280,19 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     if (ipOwner !== undefined) {
       add(
         `${key}.ip`,
-        `${showValue(node.ip)} is used by both ${ipOwner} and ${node.hostname}; node IPs must be unique`,
+        `${showValue(node.ip, `${key}.ip`)} is used by both ${ipOwner} and ${node.hostname}; node IPs must be unique`,
       );
     } else {
       seenIp.set(node.ip, node.hostname);
     }
     if (node.ip === network.gateway) {
-      add(`${key}.ip`, `${showValue(node.ip)} is the gateway's address`);
+      add(`${key}.ip`, `${showValue(node.ip, `${key}.ip`)} is the gateway's address`);
     }
     const sizes = MEMORY_SIZES_GB[node.model];
     if (!sizes.includes(node.memoryGb)) {
       add(
         `${key}.memoryGb`,
-        `${showValue(node.memoryGb)} is not a RAM size of a ${node.model}; allowed: ${sizes.join(", ")}`,
+        `${showValue(node.memoryGb, `${key}.memoryGb`)} is not a RAM size of a ${node.model}; allowed: ${sizes.join(", ")}`,
       );
     }
     if (node.role === "server" && node.memoryGb < MIN_SERVER_MEMORY_GB) {
@@ -319,12 +319,12 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       if (!isLabelKey(label)) {
         add(
           `${key}.labels`,
-          `${showValue(label)} is not a valid label key (optional DNS prefix, then a name of at most 63 characters)`,
+          `${showValue(label, `${key}.labels`)} is not a valid label key (optional DNS prefix, then a name of at most 63 characters)`,
         );
       } else if (!isLabelValue(value)) {
         add(
           `${key}.labels.${label}`,
-          `${showValue(value)} is not a valid label value (at most 63 letters, digits, '-', '_', '.')`,
+          `${showValue(value, `${key}.labels.${label}`)} is not a valid label value (at most 63 letters, digits, '-', '_', '.')`,
         );
       } else if (label in implicit) {
         add(
@@ -343,25 +343,25 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       if (!isMemoryQuantity(node.allocatableMemory)) {
         add(
           `${key}.allocatableMemory`,
-          `${showValue(node.allocatableMemory)} is not a memory quantity; use e.g. 910Mi or 7.5Gi`,
+          `${showValue(node.allocatableMemory, `${key}.allocatableMemory`)} is not a memory quantity; use e.g. 910Mi or 7.5Gi`,
         );
       } else if (memoryMi(node.allocatableMemory) > node.memoryGb * 1024) {
         add(
           `${key}.allocatableMemory`,
-          `${showValue(node.allocatableMemory)} is more than the ${node.memoryGb} GB installed`,
+          `${showValue(node.allocatableMemory, `${key}.allocatableMemory`)} is more than the ${node.memoryGb} GB installed`,
         );
       }
     }
     if (node.k3sMemory !== undefined && !isMemoryQuantity(node.k3sMemory)) {
       add(
         `${key}.k3sMemory`,
-        `${showValue(node.k3sMemory)} is not a memory quantity; use e.g. 200Mi`,
+        `${showValue(node.k3sMemory, `${key}.k3sMemory`)} is not a memory quantity; use e.g. 200Mi`,
       );
     }
     if (node.interface !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(node.interface)) {
       add(
         `${key}.interface`,
-        `${showValue(node.interface)} is not a network interface name (e.g. eth0)`,
+        `${showValue(node.interface, `${key}.interface`)} is not a network interface name (e.g. eth0)`,
       );
     }
     if (node.ssh?.user !== undefined) checkUser(`${key}.ssh.user`, node.ssh.user);
@@ -374,7 +374,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     ) {
       add(
         `${key}.ssh.hostKey`,
-        `${showValue(node.ssh.hostKey)} is not an SSH public host key; use "ssh-ed25519 AAAA..." from ssh-keyscan`,
+        `${showValue(node.ssh.hostKey, `${key}.ssh.hostKey`)} is not an SSH public host key; use "ssh-ed25519 AAAA..." from ssh-keyscan`,
       );
     }
   });
@@ -384,7 +384,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     if (owner && owner.role !== "server") {
       add(
         "pi-cluster:cluster.k3s.apiEndpoint",
-        `${showValue(k3s.apiEndpoint)} is ${owner.hostname}'s address, an agent; point it at a server`,
+        `${showValue(k3s.apiEndpoint, "pi-cluster:cluster.k3s.apiEndpoint")} is ${owner.hostname}'s address, an agent; point it at a server`,
       );
     }
   }
@@ -404,12 +404,12 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       if (!range) {
         add(
           `${key}.addresses[${i}]`,
-          `${showValue(entry)} is not an address range; use 10.0.0.100-10.0.0.104 or 10.0.0.53/32`,
+          `${showValue(entry, `${key}.addresses[${i}]`)} is not an address range; use 10.0.0.100-10.0.0.104 or 10.0.0.53/32`,
         );
       } else if (subnet && !(range.first >= subnet.first && range.last <= subnet.last)) {
         add(
           `${key}.addresses[${i}]`,
-          `${showValue(entry)} is outside the LAN ${network.subnet}; MetalLB L2 answers only on the nodes' LAN`,
+          `${showValue(entry, `${key}.addresses[${i}]`)} is outside the LAN ${network.subnet}; MetalLB L2 answers only on the nodes' LAN`,
         );
       } else {
         const taken = [
@@ -422,7 +422,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
           if (inRange(t.ip, range)) {
             add(
               `${key}.addresses[${i}]`,
-              `${showValue(entry)} contains ${t.ip}, which is ${t.by}; keep the pool clear of it`,
+              `${showValue(entry, `${key}.addresses[${i}]`)} contains ${t.ip}, which is ${t.by}; keep the pool clear of it`,
             );
           }
         }
@@ -434,7 +434,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
         if (a && b && rangesOverlap(a, b)) {
           add(
             `${key}.addresses[${i + j + 1}]`,
-            `${showValue(config.metallb!.addresses[i + j + 1])} overlaps ${showValue(config.metallb!.addresses[i])}`,
+            `${showValue(config.metallb!.addresses[i + j + 1], `${key}.addresses[${i + j + 1}]`)} overlaps ${showValue(config.metallb!.addresses[i], `${key}.addresses[${i}]`)}`,
           );
         }
       }),
@@ -443,13 +443,13 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     Object.entries(config.metallb.services ?? {}).forEach(([service, ip]) => {
       const serviceKey = `${key}.services.${service}`;
       if (!isIpv4(ip)) {
-        add(serviceKey, `${showValue(ip)} is not a valid IPv4 address`);
+        add(serviceKey, `${showValue(ip, serviceKey)} is not a valid IPv4 address`);
         return;
       }
       if (!ranges.some((r) => r && inRange(ip, r))) {
         add(
           serviceKey,
-          `${showValue(ip)} is outside the MetalLB pool (${config.metallb!.addresses.join(", ")})`,
+          `${showValue(ip, serviceKey)} is outside the MetalLB pool (${config.metallb!.addresses.join(", ")})`,
         );
       }
       const other = usedBy.get(ip);
@@ -478,11 +478,11 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   if (ingress.address !== undefined) {
     const key = "pi-cluster:platform.ingress.address";
     if (!isIpv4(ingress.address)) {
-      add(key, `${showValue(ingress.address)} is not a valid IPv4 address`);
+      add(key, `${showValue(ingress.address, key)} is not a valid IPv4 address`);
     } else if (exposure === "hostPort" && !nodes.some((n) => n.ip === ingress.address)) {
       add(
         key,
-        `${showValue(ingress.address)} is no node's address; with hostPort exposure the wildcard record must ` +
+        `${showValue(ingress.address, key)} is no node's address; with hostPort exposure the wildcard record must ` +
           `point at a node (${nodes.map((n) => n.ip).join(", ")})`,
       );
     } else if (
@@ -492,7 +492,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     ) {
       add(
         key,
-        `${showValue(ingress.address)} differs from pi-cluster:metallb.services.ingress (${lbAddress})`,
+        `${showValue(ingress.address, key)} differs from pi-cluster:metallb.services.ingress (${lbAddress})`,
       );
     }
   }
@@ -500,14 +500,14 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(certs.acmeEmail)) {
     add(
       "pi-cluster:platform.certificates.acmeEmail",
-      `${showValue(certs.acmeEmail)} is not an email address`,
+      `${showValue(certs.acmeEmail, "pi-cluster:platform.certificates.acmeEmail")} is not an email address`,
     );
   }
   if (certs.dnsZone !== undefined) {
     if (!isDomain(certs.dnsZone)) {
       add(
         "pi-cluster:platform.certificates.dnsZone",
-        `${showValue(certs.dnsZone)} is not a DNS zone name`,
+        `${showValue(certs.dnsZone, "pi-cluster:platform.certificates.dnsZone")} is not a DNS zone name`,
       );
     } else if (
       isDomain(cluster.domain) &&
@@ -516,7 +516,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     ) {
       add(
         "pi-cluster:platform.certificates.dnsZone",
-        `${showValue(certs.dnsZone)} does not contain the domain ${cluster.domain}`,
+        `${showValue(certs.dnsZone, "pi-cluster:platform.certificates.dnsZone")} does not contain the domain ${cluster.domain}`,
       );
     }
   }
@@ -524,11 +524,14 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   const inClusterRef = (key: string, value: string) => {
     const ref = parseSecretRef(value);
     if (!ref) {
-      add(key, `${showValue(value)} is not a 1Password reference; use op://<vault>/<item>/<field>`);
+      add(
+        key,
+        `${showValue(value, key)} is not a 1Password reference; use op://<vault>/<item>/<field>`,
+      );
     } else if (ref.vault !== cluster.onepasswordVault) {
       add(
         key,
-        `${showValue(value)} is in vault "${ref.vault}", but External Secrets reads only the stack's vault ` +
+        `${showValue(value, key)} is in vault "${ref.vault}", but External Secrets reads only the stack's vault ` +
           `"${cluster.onepasswordVault}" (pi-cluster:cluster.onepasswordVault)`,
       );
     }
@@ -537,7 +540,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     if (!certs.cloudflareToken.startsWith("op://")) {
       add(
         "pi-cluster:platform.certificates.cloudflareToken",
-        `${showValue(certs.cloudflareToken)} is not allowed; use "create" or an op://<vault>/<item>/<field> reference`,
+        `${showValue(certs.cloudflareToken, "pi-cluster:platform.certificates.cloudflareToken")} is not allowed; use "create" or an op://<vault>/<item>/<field> reference`,
       );
     } else {
       inClusterRef("pi-cluster:platform.certificates.cloudflareToken", certs.cloudflareToken);
@@ -550,13 +553,13 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   ) {
     add(
       "pi-cluster:platform.monitoring.retention",
-      `${showValue(monitoring.retention)} is not a Prometheus duration; use e.g. 10d or 72h`,
+      `${showValue(monitoring.retention, "pi-cluster:platform.monitoring.retention")} is not a Prometheus duration; use e.g. 10d or 72h`,
     );
   }
   if (monitoring.storage !== undefined && !isMemoryQuantity(monitoring.storage)) {
     add(
       "pi-cluster:platform.monitoring.storage",
-      `${showValue(monitoring.storage)} is not a size; use e.g. 10Gi`,
+      `${showValue(monitoring.storage, "pi-cluster:platform.monitoring.storage")} is not a size; use e.g. 10Gi`,
     );
   }
   const secrets = config.secrets;
@@ -564,7 +567,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     if (!parseSecretRef(secrets[key])) {
       add(
         `pi-cluster:secrets.${key}`,
-        `${showValue(secrets[key])} is not a 1Password reference; use op://<vault>/<item>/<field>, never the value`,
+        `${showValue(secrets[key], `pi-cluster:secrets.${key}`)} is not a 1Password reference; use op://<vault>/<item>/<field>, never the value`,
       );
     }
   }
@@ -597,7 +600,7 @@ export function validatePlacements(
     if (!workloads.includes(workload)) {
       add(
         key,
-        `${showValue(workload)} is not a workload of this stack; allowed: ${[...workloads].sort().join(", ")}`,
+        `${showValue(workload, key)} is not a workload of this stack; allowed: ${[...workloads].sort().join(", ")}`,
       );
       return;
     }
@@ -630,7 +633,7 @@ export function checkPlacementRule(
   if (rule.node !== undefined && !hostnames.includes(rule.node)) {
     add(
       `${key}.node`,
-      `${showValue(rule.node)} is not a node of this stack; allowed: ${hostnames.join(", ")}`,
+      `${showValue(rule.node, `${key}.node`)} is not a node of this stack; allowed: ${hostnames.join(", ")}`,
     );
   }
   for (const [label, value] of Object.entries(rule.nodeSelector ?? {})) {
@@ -653,7 +656,7 @@ export function checkPlacementRule(
     if (!hostnames.includes(h)) {
       add(
         `${key}.preferNodes[${i}]`,
-        `${showValue(h)} is not a node of this stack; allowed: ${hostnames.join(", ")}`,
+        `${showValue(h, `${key}.preferNodes[${i}]`)} is not a node of this stack; allowed: ${hostnames.join(", ")}`,
       );
     }
   });

@@ -39,6 +39,20 @@ function problemsOf(
   return [];
 }
 
+/** Realistic pasted secrets (made up): none of them may appear in any message. */
+const SECRETS = {
+  opsToken:
+    "ops_eyJzaWduSW5BZGRyZXNzIjoiaHR0cHM6Ly9teS4xcGFzc3dvcmQuY29tIiwidXNlckF1dGgiOnsibWV0aG9kIjoiU1JQZy00MDk2In19",
+  k3sToken:
+    "K107f3c9a2b1e8d4c6f0a5b9e2d7c1f4a8b3e6d9c2f5a8b1e4d7c0f3a6b9e2d5c8f1a4::server:9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
+  apiToken: "Zq3vX9kLm2Np8Rt5Wy7Bc4Df6Gh1Jk0LsQaEe9Tu",
+  webhook:
+    "https://discord.com/api/webhooks/1190357924681357913/Xk2Lm9Qp4Rs7Tv1Wy8Za3Bc6De0Fg5Hj2Kl9Mn4Pq7Rs1Tu8Vw3Xy6Za0Bc5De",
+  password: "Tr0ub4dor&3-xK9qW2",
+  privateKey:
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBq7ZK0mKcJ3dXy9F2Lr8VwQe1TnHs4bGp6uYa0Xc3JkQAAAJgQwErtEMBK\n-----END OPENSSH PRIVATE KEY-----\n",
+} as const;
+
 describe("valid configs", () => {
   test.each(STACKS)("%s plans without problems", (stack) => {
     expect(problemsOf(stack, () => {})).toEqual([]);
@@ -253,19 +267,54 @@ const cases: Case[] = [
     rule: "token value instead of a reference",
     mutate: (r) => (r.cluster.k3s.token = "K10abc::server:def"),
     message:
-      'pi-cluster:cluster.k3s.token: "K10abc::server:def" is not allowed; use "first-server" (read it from the first server) or a 1Password reference op://<vault>/<item>/<field>, never the token itself',
+      'pi-cluster:cluster.k3s.token: a k3s join token (value hidden) is not allowed; use "first-server" (read it from the first server) or a 1Password reference op://<vault>/<item>/<field>, never the token itself',
   },
   {
     rule: "private key value instead of a reference",
     mutate: (r) => (r.ssh.privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc"),
     message:
-      "pi-cluster:ssh.privateKey: a private key value is not a 1Password reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself",
+      "pi-cluster:ssh.privateKey: a private key (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself",
   },
   {
     rule: "malformed reference",
     mutate: (r) => (r.nodes[1].ssh.privateKey = "op://pi-cluster/pi3-worker-1-ssh"),
     message:
       'pi-cluster:nodes[1].ssh.privateKey: "op://pi-cluster/pi3-worker-1-ssh" is not a 1Password reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself',
+  },
+  {
+    rule: "1Password service-account token pasted",
+    mutate: (r) => (r.secrets.externalSecretsToken = SECRETS.opsToken),
+    message:
+      "pi-cluster:secrets.externalSecretsToken: a 1Password service-account token (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>, never the value",
+  },
+  {
+    rule: "API token pasted",
+    mutate: (r) => (r.secrets.cloudflareApiToken = SECRETS.apiToken),
+    message:
+      "pi-cluster:secrets.cloudflareApiToken: a value of 40 characters (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>, never the value",
+  },
+  {
+    rule: "Discord webhook pasted",
+    mutate: (r) => (r.secrets.discordWebhook = SECRETS.webhook),
+    message:
+      "pi-cluster:secrets.discordWebhook: a Discord webhook URL (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>",
+  },
+  {
+    rule: "password pasted",
+    mutate: (r) => (r.secrets.grafanaAdminPassword = SECRETS.password),
+    message:
+      "pi-cluster:secrets.grafanaAdminPassword: a value of 18 characters (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>",
+  },
+  {
+    rule: "secret of the wrong type (the schema's message)",
+    mutate: (r) => (r.secrets.grafanaAdminPassword = 904417230518),
+    message: "pi-cluster:secrets.grafanaAdminPassword: a number (value hidden) is not a string",
+  },
+  {
+    rule: "Cloudflare token pasted for cert-manager",
+    mutate: (r) => (r.platform.certificates.cloudflareToken = SECRETS.apiToken),
+    message:
+      'pi-cluster:platform.certificates.cloudflareToken: a value of 40 characters (value hidden) is not allowed; use "create" or an op://<vault>/<item>/<field> reference',
   },
   {
     rule: "SSH port out of range",
@@ -347,6 +396,44 @@ describe("invalid configs", () => {
     const problems = problemsOf(c.stack ?? "pi-k3s", c.mutate);
     expect(problems).toContain(c.message);
     expect([...problems].sort()).toEqual([c.message, ...(c.alsoReported ?? [])].sort());
+  });
+
+  test("no message repeats a pasted secret or any 6+ character piece of it", () => {
+    const SECRET_KEYS: [string, (r: Raw, v: unknown) => void][] = [
+      ["secrets.externalSecretsToken", (r, v) => (r.secrets.externalSecretsToken = v)],
+      ["secrets.cloudflareApiToken", (r, v) => (r.secrets.cloudflareApiToken = v)],
+      ["secrets.grafanaAdminPassword", (r, v) => (r.secrets.grafanaAdminPassword = v)],
+      ["secrets.discordWebhook", (r, v) => (r.secrets.discordWebhook = v)],
+      // A key the schema does not know yet: the rule covers everything under secrets.
+      ["secrets.newAppToken", (r, v) => (r.secrets.newAppToken = v)],
+      ["ssh.privateKey", (r, v) => (r.ssh.privateKey = v)],
+      ["nodes[1].ssh.privateKey", (r, v) => (r.nodes[1].ssh.privateKey = v)],
+      ["cluster.k3s.token", (r, v) => (r.cluster.k3s.token = v)],
+      [
+        "platform.certificates.cloudflareToken",
+        (r, v) => (r.platform.certificates.cloudflareToken = v),
+      ],
+    ];
+    // Each secret as a string, inside a list and inside a map (the schema's wrong-type path).
+    const shapes = (secret: string): unknown[] => [secret, [secret], { value: secret }];
+    for (const [key, set] of SECRET_KEYS) {
+      for (const secret of Object.values(SECRETS)) {
+        for (const value of shapes(secret)) {
+          const messages = problemsOf("pi-k3s", (r) => set(r, value)).join("\n");
+          expect(messages).not.toBe("");
+          expect(messages).not.toContain(secret);
+          // Every 6-character window of the secret, except plain lowercase words that are part
+          // of a format (a k3s token's "::server:") and appear in messages on their own.
+          for (let i = 0; i + 6 <= secret.length; i++) {
+            const piece = secret.slice(i, i + 6);
+            if (/^[a-z:/.-]+$/.test(piece)) continue;
+            if (messages.includes(piece)) {
+              throw new Error(`${key}: message repeats "${piece}" of a secret:\n${messages}`);
+            }
+          }
+        }
+      }
+    }
   });
 
   test("every problem is reported at once, in one error naming the stack file", () => {
