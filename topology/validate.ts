@@ -11,12 +11,15 @@ import {
   MIN_SERVER_MEMORY_GB,
 } from "./hardware";
 import {
+  formatIpv4,
   inRange,
+  Ipv4Range,
   isDomain,
   isHostname,
   isIpv4,
   parseAddressRange,
   parseCidr,
+  parseIpv4,
   rangesOverlap,
 } from "./net";
 import { isMemoryQuantity, memoryMi } from "./quantity";
@@ -184,6 +187,18 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       `${showValue(network.subnet, "pi-cluster:network.subnet")} is not an IPv4 CIDR; use one like 192.168.1.0/24`,
     );
   }
+  // A LAN's first and last addresses name the network and its broadcast: no machine answers
+  // there, so anything that must be a host (node, gateway, NAS, service address) cannot use them.
+  const checkHost = (key: string, ip: string, what: string) => {
+    const reserved = subnet ? reservedAddress(ip, subnet) : undefined;
+    if (reserved) {
+      add(
+        key,
+        `${showValue(ip, key)} is the ${reserved} of the LAN ${network.subnet}, not a host; ${what} needs ` +
+          `a host address (${hostRange(subnet!)})`,
+      );
+    }
+  };
   const checkIp = (key: string, ip: string, what: string, mustBeInSubnet: boolean) => {
     if (!isIpv4(ip)) {
       add(
@@ -192,6 +207,8 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       );
     } else if (mustBeInSubnet && subnet && !inRange(ip, subnet)) {
       add(key, `${showValue(ip, key)} is outside the LAN ${network.subnet}; ${what} must be on it`);
+    } else {
+      checkHost(key, ip, what);
     }
   };
   checkIp("pi-cluster:network.gateway", network.gateway, "the gateway", true);
@@ -389,6 +406,31 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     }
   }
 
+  // --- addresses the cluster itself serves ---
+  if (network.nas !== undefined) {
+    const owner = nodes.find((n) => n.ip === network.nas);
+    if (owner) {
+      add(
+        "pi-cluster:network.nas",
+        `${showValue(network.nas, "pi-cluster:network.nas")} is node ${owner.hostname}'s address; the NAS ` +
+          `is the machine serving NFS to the cluster, give its own address`,
+      );
+    }
+  }
+  const served = clusterServedAddresses(config);
+  (network.nodeDns ?? []).forEach((ip, i) => {
+    const key = `pi-cluster:network.nodeDns[${i}]`;
+    const by = isIpv4(ip) ? served.find((s) => s.contains(ip)) : undefined;
+    if (by) {
+      add(
+        key,
+        `${showValue(ip, key)} is ${by.what}, an address the cluster serves; nodes that resolve through ` +
+          `the cluster lose DNS whenever it is down (and cannot pull the images to bring it back); use ` +
+          `resolvers outside the cluster, e.g. 1.1.1.1 and 8.8.8.8`,
+      );
+    }
+  });
+
   // --- metallb ---
   if (config.metallb) {
     const key = "pi-cluster:metallb";
@@ -417,6 +459,12 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
           { ip: network.gateway, by: "the gateway" },
           ...(network.nas ? [{ ip: network.nas, by: "the NAS" }] : []),
           ...(k3s.apiEndpoint ? [{ ip: k3s.apiEndpoint, by: "the k3s API endpoint" }] : []),
+          ...(subnet
+            ? [
+                { ip: formatIpv4(subnet.first), by: "the LAN's network address" },
+                { ip: formatIpv4(subnet.last), by: "the LAN's broadcast address" },
+              ]
+            : []),
         ];
         for (const t of taken) {
           if (inRange(t.ip, range)) {
@@ -446,6 +494,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
         add(serviceKey, `${showValue(ip, serviceKey)} is not a valid IPv4 address`);
         return;
       }
+      checkHost(serviceKey, ip, `the address of ${service}`);
       if (!ranges.some((r) => r && inRange(ip, r))) {
         add(
           serviceKey,
@@ -479,6 +528,8 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     const key = "pi-cluster:platform.ingress.address";
     if (!isIpv4(ingress.address)) {
       add(key, `${showValue(ingress.address, key)} is not a valid IPv4 address`);
+    } else if (subnet && reservedAddress(ingress.address, subnet)) {
+      checkHost(key, ingress.address, "the ingress");
     } else if (exposure === "hostPort" && !nodes.some((n) => n.ip === ingress.address)) {
       add(
         key,
@@ -575,6 +626,60 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     inClusterRef(`pi-cluster:secrets.${key}`, secrets[key]);
   }
   return problems;
+}
+
+/** "network address" or "broadcast address" when `ip` is one of the LAN's, else undefined. */
+export function reservedAddress(ip: string, subnet: Ipv4Range): string | undefined {
+  // A /31 or /32 has no network or broadcast address (RFC 3021): every address is a host.
+  if (subnet.last - subnet.first < 3) return undefined;
+  const value = parseIpv4(ip);
+  if (value === subnet.first) return "network address";
+  if (value === subnet.last) return "broadcast address";
+  return undefined;
+}
+
+/** The LAN's host addresses, e.g. `192.168.1.1-192.168.1.254`. */
+export function hostRange(subnet: Ipv4Range): string {
+  return subnet.last - subnet.first < 3
+    ? `${formatIpv4(subnet.first)}-${formatIpv4(subnet.last)}`
+    : `${formatIpv4(subnet.first + 1)}-${formatIpv4(subnet.last - 1)}`;
+}
+
+/**
+ * Every address the cluster itself answers on, with what it is: the nodes (Pi-hole runs on the
+ * host network of a node), the MetalLB pool and its fixed service addresses, the ingress address.
+ * The nodes' own resolvers must be none of these (seed 001, "DNS Resilience").
+ */
+export function clusterServedAddresses(
+  config: StackConfig,
+): { readonly what: string; readonly contains: (ip: string) => boolean }[] {
+  const served: { what: string; contains: (ip: string) => boolean }[] = [];
+  for (const node of config.nodes) {
+    served.push({ what: `node ${node.hostname}'s address`, contains: (ip) => ip === node.ip });
+  }
+  for (const [service, address] of Object.entries(config.metallb?.services ?? {})) {
+    served.push({
+      what: `MetalLB's address for ${service} (pi-cluster:metallb.services.${service})`,
+      contains: (ip) => ip === address,
+    });
+  }
+  (config.metallb?.addresses ?? []).forEach((entry, i) => {
+    const range = parseAddressRange(entry);
+    if (range) {
+      served.push({
+        what: `in the MetalLB pool ${entry} (pi-cluster:metallb.addresses[${i}])`,
+        contains: (ip) => inRange(ip, range),
+      });
+    }
+  });
+  const ingress = config.platform.ingress?.address;
+  if (ingress !== undefined) {
+    served.push({
+      what: "the ingress address (pi-cluster:platform.ingress.address)",
+      contains: (ip) => ip === ingress,
+    });
+  }
+  return served;
 }
 
 /**

@@ -334,6 +334,83 @@ const cases: Case[] = [
     message:
       'pi-cluster:network.nas: "10.1.1.60" is outside the LAN 192.168.1.0/24; the NAS must be on it',
   },
+  // --- addresses that cannot be a host, or that the cluster itself serves ---
+  {
+    rule: "node at the LAN's network address",
+    mutate: (r) => (r.nodes[1].ip = "192.168.1.0"),
+    message:
+      'pi-cluster:nodes[1].ip: "192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host; every node needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "node at the LAN's broadcast address",
+    mutate: (r) => (r.nodes[2].ip = "192.168.1.255"),
+    message:
+      'pi-cluster:nodes[2].ip: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; every node needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "gateway at the broadcast address",
+    mutate: (r) => (r.network.gateway = "192.168.1.255"),
+    message:
+      'pi-cluster:network.gateway: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; the gateway needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "NAS at the network address",
+    mutate: (r) => (r.network.nas = "192.168.1.0"),
+    message:
+      'pi-cluster:network.nas: "192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host; the NAS needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "NAS at a node's address",
+    mutate: (r) => (r.network.nas = "192.168.1.53"),
+    message:
+      'pi-cluster:network.nas: "192.168.1.53" is node pi3-worker-1\'s address; the NAS is the machine serving NFS to the cluster, give its own address',
+  },
+  {
+    rule: "node DNS on a node (Pi-hole on the host network)",
+    mutate: (r) => (r.network.nodeDns = ["192.168.1.55", "1.1.1.1"]),
+    message:
+      'pi-cluster:network.nodeDns[0]: "192.168.1.55" is node pi-k3s\'s address, an address the cluster serves; nodes that resolve through the cluster lose DNS whenever it is down (and cannot pull the images to bring it back); use resolvers outside the cluster, e.g. 1.1.1.1 and 8.8.8.8',
+  },
+  {
+    rule: "node DNS on Pi-hole's MetalLB address",
+    stack: "homelab-ha",
+    mutate: (r) => (r.network.nodeDns = ["10.0.0.53"]),
+    message:
+      'pi-cluster:network.nodeDns[0]: "10.0.0.53" is MetalLB\'s address for pihole (pi-cluster:metallb.services.pihole), an address the cluster serves; nodes that resolve through the cluster lose DNS whenever it is down (and cannot pull the images to bring it back); use resolvers outside the cluster, e.g. 1.1.1.1 and 8.8.8.8',
+  },
+  {
+    rule: "node DNS inside the MetalLB pool",
+    stack: "homelab-ha",
+    mutate: (r) => {
+      r.metallb.addresses.push("10.0.0.110-10.0.0.119");
+      r.network.nodeDns = ["1.1.1.1", "10.0.0.115"];
+    },
+    message:
+      'pi-cluster:network.nodeDns[1]: "10.0.0.115" is in the MetalLB pool 10.0.0.110-10.0.0.119 (pi-cluster:metallb.addresses[2]), an address the cluster serves; nodes that resolve through the cluster lose DNS whenever it is down (and cannot pull the images to bring it back); use resolvers outside the cluster, e.g. 1.1.1.1 and 8.8.8.8',
+  },
+  {
+    rule: "MetalLB pool holding the broadcast address",
+    stack: "homelab-ha",
+    mutate: (r) => r.metallb.addresses.push("10.0.0.250-10.0.0.255"),
+    message:
+      'pi-cluster:metallb.addresses[2]: "10.0.0.250-10.0.0.255" contains 10.0.0.255, which is the LAN\'s broadcast address; keep the pool clear of it',
+  },
+  {
+    rule: "MetalLB service at the network address",
+    stack: "homelab-ha",
+    mutate: (r) => (r.metallb.services.beszel = "10.0.0.0"),
+    message:
+      'pi-cluster:metallb.services.beszel: "10.0.0.0" is the network address of the LAN 10.0.0.0/24, not a host; the address of beszel needs a host address (10.0.0.1-10.0.0.254)',
+    alsoReported: [
+      'pi-cluster:metallb.services.beszel: "10.0.0.0" is outside the MetalLB pool (10.0.0.53/32, 10.0.0.100-10.0.0.105)',
+    ],
+  },
+  {
+    rule: "ingress address at the broadcast address",
+    mutate: (r) => (r.platform.ingress.address = "192.168.1.255"),
+    message:
+      'pi-cluster:platform.ingress.address: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; the ingress needs a host address (192.168.1.1-192.168.1.254)',
+  },
   // --- placement ---
   {
     rule: "placement on a node that does not exist",
