@@ -167,14 +167,71 @@ export type ParseResult =
   | { readonly ok: true; readonly config: StackConfig }
   | { readonly ok: false; readonly problems: ConfigProblem[] };
 
+/** Levenshtein distance, for spotting a misspelt namespace. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
+/**
+ * Whether a config namespace looks like a misspelling of ours (`picluster`, `pi_cluster`,
+ * `pi-clster`): within two edits, or the same letters once punctuation and case are ignored.
+ * Providers' namespaces (`onepassword`, `cloudflare`, `kubernetes`, `pulumi`) are far from it.
+ */
+export function isNearNamespace(namespace: string): boolean {
+  if (namespace === CONFIG_NAMESPACE) return false;
+  const letters = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return (
+    editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) <= 2 ||
+    letters(namespace) === letters(CONFIG_NAMESPACE)
+  );
+}
+
 /**
  * Checks the raw `pi-cluster:*` values (already decoded from YAML/JSON, without the namespace
- * prefix) against the schema. Keys outside the namespace (providers' own config) are not ours.
+ * prefix) against the schema. Keys outside the namespace (providers' own config) are not ours,
+ * except those in a namespace near ours (see rawStackConfig, which keeps them with their full
+ * key, e.g. `picluster:nodes`): each is reported as a misspelt namespace INSTEAD of the
+ * "pi-cluster:nodes is required" it would otherwise cause.
  */
 export function parseStackConfig(raw: Record<string, unknown>): ParseResult {
-  const result = stackConfigSchema.safeParse(raw);
-  if (result.success) return { ok: true, config: result.data };
-  return { ok: false, problems: result.error.issues.map((issue) => describeIssue(issue, raw)) };
+  const own: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  const explained = new Set<string>();
+  for (const [key, value] of Object.entries(raw)) {
+    const colon = key.indexOf(":");
+    if (colon < 0) {
+      own[key] = value;
+      continue;
+    }
+    const namespace = key.slice(0, colon);
+    const rest = key.slice(colon + 1);
+    if (!isNearNamespace(namespace)) continue;
+    const root = rest.split(/[.[]/)[0];
+    explained.add(root);
+    problems.push({
+      key,
+      message: `unknown config namespace ${namespace} (in ${key}): did you mean ${CONFIG_NAMESPACE}:${rest}?`,
+    });
+  }
+  const result = stackConfigSchema.safeParse(own);
+  if (result.success && problems.length === 0) return { ok: true, config: result.data };
+  const issues = result.success ? [] : result.error.issues;
+  for (const issue of issues) {
+    // "pi-cluster:nodes is required" only follows from the misspelt namespace: say that once.
+    const root = issue.path[0];
+    const missing = valueAt(own, issue.path) === undefined;
+    if (root !== undefined && explained.has(String(root)) && missing) continue;
+    problems.push(describeIssue(issue, own));
+  }
+  return { ok: false, problems };
 }
 
 type Issue = z.core.$ZodIssue;

@@ -6,6 +6,7 @@
 import { planCapacity } from "./capacity";
 import {
   CONFIG_NAMESPACE,
+  isNearNamespace,
   NodeConfig,
   parseStackConfig,
   PlacementConfig,
@@ -44,21 +45,24 @@ const K3S_COMPONENT_OF: Record<string, string> = {
 
 /**
  * Reads every `pi-cluster:*` key out of a flat Pulumi config map (`{"pi-cluster:nodes": "[...]"}`,
- * values as JSON strings the way Pulumi stores structured config), decoding JSON values.
+ * values as JSON strings the way Pulumi stores structured config), decoding JSON values. Keys in
+ * a namespace that looks like a misspelling of ours (`picluster:nodes`) are kept under their full
+ * key, so validation can point at them; providers' namespaces are left out.
  */
 export function rawStackConfig(
   allConfig: Readonly<Record<string, string>>,
 ): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(allConfig)) {
-    if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    const ours = key.startsWith(`${CONFIG_NAMESPACE}:`);
+    if (!ours && !isNearNamespace(key.slice(0, Math.max(0, key.indexOf(":"))))) continue;
     let decoded: unknown = value;
     try {
       decoded = JSON.parse(value);
     } catch {
       // A plain string value stays a string.
     }
-    raw[key.slice(CONFIG_NAMESPACE.length + 1)] = decoded;
+    raw[ours ? key.slice(CONFIG_NAMESPACE.length + 1) : key] = decoded;
   }
   return raw;
 }
@@ -114,7 +118,12 @@ export function planTopology(
   const placements = planPlacements(config, nodes, allWorkloads, problems);
   if (problems.length > 0) throw fail(problems);
 
-  const capacity = planCapacity(nodes, allWorkloads, placements);
+  const capacity = planCapacity(
+    nodes,
+    allWorkloads,
+    placements,
+    new Set(Object.keys(config.placement ?? {})),
+  );
   if (capacity.problems.length > 0) throw fail(capacity.problems);
 
   return {

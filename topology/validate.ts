@@ -130,7 +130,9 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       `${showValue(cluster.domain, "pi-cluster:cluster.domain")} is not a lowercase DNS name; use one like lab.mtgibbs.dev`,
     );
   }
-  if (!/^[^/\s][^/]*$/.test(cluster.onepasswordVault) || cluster.onepasswordVault.trim() === "") {
+  const vaultOk =
+    /^[^/\s][^/]*$/.test(cluster.onepasswordVault) && cluster.onepasswordVault.trim() !== "";
+  if (!vaultOk) {
     add(
       "pi-cluster:cluster.onepasswordVault",
       `${showValue(cluster.onepasswordVault, "pi-cluster:cluster.onepasswordVault")} is not a vault name; give the vault's name or UUID without slashes`,
@@ -212,6 +214,13 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     }
   };
   checkIp("pi-cluster:network.gateway", network.gateway, "the gateway", true);
+  if (network.nodeDns !== undefined && network.nodeDns.length === 0) {
+    add(
+      "pi-cluster:network.nodeDns",
+      `the list is empty; give at least one resolver outside the cluster (e.g. 1.1.1.1, 8.8.8.8), or ` +
+        `leave the key out for those two`,
+    );
+  }
   (network.nodeDns ?? []).forEach((ip, i) =>
     checkIp(`pi-cluster:network.nodeDns[${i}]`, ip, "a resolver", false),
   );
@@ -325,7 +334,8 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
         `true is not allowed on an agent (${node.hostname}); only a server can start the cluster`,
       );
     }
-    if (node.clusterInit && !embeddedEtcd) {
+    // With several servers, embeddedEtcd: false is already the problem reported: not this too.
+    if (node.clusterInit && !embeddedEtcd && servers.length <= 1) {
       add(
         `${key}.clusterInit`,
         `true needs embedded etcd; set pi-cluster:cluster.k3s.embeddedEtcd: true or remove clusterInit`,
@@ -441,6 +451,13 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
           `answer for LoadBalancer services`,
       );
     }
+    if (config.metallb.addresses.length === 0) {
+      add(
+        `${key}.addresses`,
+        `the list is empty; give at least one range on the LAN ${network.subnet} for MetalLB to hand out ` +
+          `(e.g. 10.0.0.100-10.0.0.104)`,
+      );
+    }
     const ranges = config.metallb.addresses.map((entry, i) => {
       const range = parseAddressRange(entry);
       if (!range) {
@@ -495,7 +512,9 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
         return;
       }
       checkHost(serviceKey, ip, `the address of ${service}`);
-      if (!ranges.some((r) => r && inRange(ip, r))) {
+      // Only against a pool that is all there: an empty or malformed one is reported already.
+      const poolComplete = ranges.length > 0 && ranges.every((r) => r !== undefined);
+      if (poolComplete && !ranges.some((r) => r && inRange(ip, r))) {
         add(
           serviceKey,
           `${showValue(ip, serviceKey)} is outside the MetalLB pool (${config.metallb!.addresses.join(", ")})`,
@@ -530,7 +549,11 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
       add(key, `${showValue(ingress.address, key)} is not a valid IPv4 address`);
     } else if (subnet && reservedAddress(ingress.address, subnet)) {
       checkHost(key, ingress.address, "the ingress");
-    } else if (exposure === "hostPort" && !nodes.some((n) => n.ip === ingress.address)) {
+    } else if (
+      exposure === "hostPort" &&
+      nodes.length > 0 &&
+      !nodes.some((n) => n.ip === ingress.address)
+    ) {
       add(
         key,
         `${showValue(ingress.address, key)} is no node's address; with hostPort exposure the wildcard record must ` +
@@ -579,7 +602,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
         key,
         `${showValue(value, key)} is not a 1Password reference; use op://<vault>/<item>/<field>`,
       );
-    } else if (ref.vault !== cluster.onepasswordVault) {
+    } else if (vaultOk && ref.vault !== cluster.onepasswordVault) {
       add(
         key,
         `${showValue(value, key)} is in vault "${ref.vault}", but External Secrets reads only the stack's vault ` +

@@ -3,7 +3,8 @@
  * broken, and the test asserts the exact message the user would see.
  */
 import { ConfigError } from "../../topology/errors";
-import { planTopology } from "../../topology/plan";
+import { isNearNamespace } from "../../topology/config";
+import { planTopology, rawStackConfig } from "../../topology/plan";
 import { resources, WorkloadSpec } from "../../topology/workloads";
 import { workloadsOf } from "../../stacks";
 import { rawConfig, STACKS } from "../support/stack";
@@ -56,6 +57,31 @@ const SECRETS = {
 describe("valid configs", () => {
   test.each(STACKS)("%s plans without problems", (stack) => {
     expect(problemsOf(stack, () => {})).toEqual([]);
+  });
+
+  test("providers' own namespaces are not mistaken for a misspelt pi-cluster", () => {
+    const flat = {
+      "pi-cluster:domain": '"x"',
+      "onepassword:serviceAccountToken": "ops_x",
+      "cloudflare:apiToken": "t",
+      "kubernetes:context": "c",
+      "pulumi:tags": "{}",
+      "picluster:nodes": "[]",
+    };
+    expect(Object.keys(rawStackConfig(flat))).toEqual(["domain", "picluster:nodes"]);
+    for (const ns of ["onepassword", "cloudflare", "kubernetes", "pulumi", "command"]) {
+      expect([ns, isNearNamespace(ns)]).toEqual([ns, false]);
+    }
+    for (const ns of [
+      "picluster",
+      "pi_cluster",
+      "pi-clster",
+      "Pi-Cluster",
+      "pi.cluster",
+      "pi-clusters",
+    ]) {
+      expect([ns, isNearNamespace(ns)]).toEqual([ns, true]);
+    }
   });
 });
 
@@ -258,9 +284,7 @@ const cases: Case[] = [
     mutate: (r) => (r.cluster.k3s.embeddedEtcd = false),
     message:
       "pi-cluster:cluster.k3s.embeddedEtcd: false is not allowed with 3 servers; more than one server needs embedded etcd",
-    alsoReported: [
-      "pi-cluster:nodes[0].clusterInit: true needs embedded etcd; set pi-cluster:cluster.k3s.embeddedEtcd: true or remove clusterInit",
-    ],
+    // Not also "nodes[0].clusterInit: true needs embedded etcd": that only follows from it.
   },
   // --- secrets ---
   {
@@ -410,6 +434,68 @@ const cases: Case[] = [
     mutate: (r) => (r.platform.ingress.address = "192.168.1.255"),
     message:
       'pi-cluster:platform.ingress.address: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; the ingress needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  // --- messages that name the key, and nothing that only follows from another problem ---
+  {
+    rule: "overcommitted node names the config entry behind each pod",
+    mutate: (r) => (r.placement.prometheus = { node: "pi3-worker-1" }),
+    message:
+      "node pi3-worker-1 is overcommitted: pods request 906Mi of memory but only 710Mi is free for pods (910Mi allocatable minus 200Mi for k3s); move a workload with pi-cluster:placement or lower its requests. On this node: prometheus 792Mi (pinned; pi-cluster:placement.prometheus), ingress-controller 90Mi (daemonset; default placement in code), node-exporter 24Mi (daemonset; default placement in code)",
+  },
+  {
+    rule: "misspelt namespace (no hyphen), instead of 'pi-cluster:nodes is required'",
+    mutate: (r) => {
+      r["picluster:nodes"] = r.nodes;
+      delete r.nodes;
+    },
+    message:
+      "unknown config namespace picluster (in picluster:nodes): did you mean pi-cluster:nodes?",
+  },
+  {
+    rule: "misspelt namespace (underscore)",
+    mutate: (r) => {
+      r["pi_cluster:secrets"] = r.secrets;
+      delete r.secrets;
+    },
+    message:
+      "unknown config namespace pi_cluster (in pi_cluster:secrets): did you mean pi-cluster:secrets?",
+  },
+  {
+    rule: "misspelt namespace (a letter missing), on a nested key",
+    mutate: (r) => (r["pi-clster:network.nas"] = "192.168.1.60"),
+    message:
+      "unknown config namespace pi-clster (in pi-clster:network.nas): did you mean pi-cluster:network.nas?",
+  },
+  {
+    rule: "empty node list: the cause only, no follow-on ending in ()",
+    mutate: (r) => (r.nodes = []),
+    message: "pi-cluster:nodes: the list is empty; give at least one node with role: server",
+  },
+  {
+    rule: "empty MetalLB pool: the cause only, not every service 'outside the pool ()'",
+    stack: "homelab-ha",
+    mutate: (r) => (r.metallb.addresses = []),
+    message:
+      "pi-cluster:metallb.addresses: the list is empty; give at least one range on the LAN 10.0.0.0/24 for MetalLB to hand out (e.g. 10.0.0.100-10.0.0.104)",
+  },
+  {
+    rule: "malformed MetalLB range: not also 'outside the pool' for the services in it",
+    stack: "homelab-ha",
+    mutate: (r) => (r.metallb.addresses[1] = "10.0.0.100-10.0.0"),
+    message:
+      'pi-cluster:metallb.addresses[1]: "10.0.0.100-10.0.0" is not an address range; use 10.0.0.100-10.0.0.104 or 10.0.0.53/32',
+  },
+  {
+    rule: "empty node DNS list (the static-DNS step would fail at deploy time)",
+    mutate: (r) => (r.network.nodeDns = []),
+    message:
+      "pi-cluster:network.nodeDns: the list is empty; give at least one resolver outside the cluster (e.g. 1.1.1.1, 8.8.8.8), or leave the key out for those two",
+  },
+  {
+    rule: "malformed vault: not also 'reference in another vault' for every secret",
+    mutate: (r) => (r.cluster.onepasswordVault = "pi-cluster/"),
+    message:
+      'pi-cluster:cluster.onepasswordVault: "pi-cluster/" is not a vault name; give the vault\'s name or UUID without slashes',
   },
   // --- placement ---
   {
