@@ -116,6 +116,11 @@ const platformSchema = z.strictObject({
   certificates: z.strictObject({
     /** Let's Encrypt account email (expiry notices). */
     acmeEmail: z.string(),
+    /**
+     * Let's Encrypt environment the routes' certificates come from: `staging` (untrusted
+     * certificates, for trying a stack out) or `production`. @default "production"
+     */
+    issuer: z.enum(["staging", "production"]).optional(),
     /** Cloudflare zone holding the domain. @default the domain's last two labels */
     dnsZone: z.string().optional(),
     /**

@@ -165,6 +165,7 @@ function planPlatform(config: StackConfig, firstServer: PlannedNode): PlatformSe
     },
     certificates: {
       acmeEmail: platform.certificates.acmeEmail,
+      issuer: platform.certificates.issuer ?? "production",
       dnsZone: platform.certificates.dnsZone ?? cluster.domain.split(".").slice(-2).join("."),
       cloudflareToken:
         token === "create" ? { kind: "create" } : { kind: "onepassword", ref: ref(token) },

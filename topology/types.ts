@@ -148,6 +148,8 @@ export interface PlatformSettings {
   };
   readonly certificates: {
     readonly acmeEmail: string;
+    /** Which Let's Encrypt issuer the routes use (`pi-cluster:platform.certificates.issuer`). */
+    readonly issuer: "staging" | "production";
     readonly dnsZone: string;
     readonly cloudflareToken:
       | { readonly kind: "create" }

@@ -25,6 +25,26 @@ import {
 import { isMemoryQuantity, memoryMi } from "./quantity";
 import { parseSecretRef } from "./secret-ref";
 
+/**
+ * Domains reserved for documentation (RFC 2606 / RFC 6761): Let's Encrypt's ACME server refuses
+ * account contacts there ("contact email has forbidden domain"), on staging as on production.
+ */
+export const RESERVED_EMAIL_DOMAINS: readonly string[] = [
+  "example.com",
+  "example.org",
+  "example.net",
+  "example",
+  "invalid",
+  "test",
+  "localhost",
+];
+
+/**
+ * The ACME e-mail the shipped stack files carry as a placeholder (their comment says "change to
+ * yours"): accepted only with the staging issuer, so production never registers with it.
+ */
+export const PLACEHOLDER_ACME_EMAILS: readonly string[] = ["admin@mtgibbs.dev"];
+
 const K3S_RELEASE = /^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -571,11 +591,29 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
     }
   }
   const certs = platform.certificates;
+  const acmeKey = "pi-cluster:platform.certificates.acmeEmail";
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(certs.acmeEmail)) {
-    add(
-      "pi-cluster:platform.certificates.acmeEmail",
-      `${showValue(certs.acmeEmail, "pi-cluster:platform.certificates.acmeEmail")} is not an email address`,
-    );
+    add(acmeKey, `${showValue(certs.acmeEmail, acmeKey)} is not an email address`);
+  } else {
+    const domain = certs.acmeEmail.split("@")[1].toLowerCase();
+    const reserved = RESERVED_EMAIL_DOMAINS.find((d) => domain === d || domain.endsWith(`.${d}`));
+    if (reserved) {
+      add(
+        acmeKey,
+        `${showValue(certs.acmeEmail, acmeKey)} is at ${reserved}, a domain reserved for examples ` +
+          `(RFC 2606); Let's Encrypt refuses it as an account contact, staging included: give an address you read`,
+      );
+    } else if (
+      PLACEHOLDER_ACME_EMAILS.includes(certs.acmeEmail.toLowerCase()) &&
+      (certs.issuer ?? "production") === "production"
+    ) {
+      add(
+        acmeKey,
+        `${showValue(certs.acmeEmail, acmeKey)} is the stack files' placeholder, not your address; ` +
+          `Let's Encrypt's expiry notices would go nowhere. Give your address, or try the stack with ` +
+          `pi-cluster:platform.certificates.issuer: staging (untrusted certificates) first`,
+      );
+    }
   }
   if (certs.dnsZone !== undefined) {
     if (!isDomain(certs.dnsZone)) {

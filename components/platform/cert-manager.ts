@@ -32,7 +32,7 @@ export const CLOUDFLARE_PERMISSION_GROUPS = {
   zoneRead: "c8fed203ed3043cba015a93ad1616f1f",
 } as const;
 
-/** ACME directory of each ClusterIssuer; routes use `letsencrypt-prod` (see routes.ts). */
+/** ACME directory of each ClusterIssuer; routes use the stack's (see routes.ts `clusterIssuer`). */
 export const ACME_SERVERS = {
   "letsencrypt-prod": "https://acme-v02.api.letsencrypt.org/directory",
   "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",

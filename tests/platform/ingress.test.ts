@@ -473,7 +473,7 @@ describe("route annotations", () => {
     // Traefik takes the backend scheme from the Service, never from the Ingress.
     { controller: "traefik", endpoint: unifi, expected: issuer },
   ] as const)("$controller, $endpoint.name: Ingress", ({ controller, endpoint, expected }) => {
-    expect(routeAnnotations(controller, endpoint)).toEqual(expected);
+    expect(routeAnnotations(controller, endpoint, "letsencrypt-prod")).toEqual(expected);
   });
 
   test.each([
@@ -508,6 +508,23 @@ describe("route annotations", () => {
   });
 });
 
+describe("the routes' ClusterIssuer follows pi-cluster:platform.certificates.issuer", () => {
+  test.each([
+    ["production", "letsencrypt-prod"],
+    ["staging", "letsencrypt-staging"],
+    [undefined, "letsencrypt-prod"],
+  ] as const)("issuer %s → %s", (issuer, expected) => {
+    const topology = plan("pi-k3s", (raw) => {
+      raw.platform.certificates.acmeEmail = "me@mtgibbs.dev";
+      if (issuer === undefined) delete raw.platform.certificates.issuer;
+      else raw.platform.certificates.issuer = issuer;
+    });
+    expect(ingressManifest(topology, grafana).metadata.annotations).toEqual({
+      "cert-manager.io/cluster-issuer": expected,
+    });
+  });
+});
+
 describe.each([
   ["pi-k3s", "nginx", undefined],
   ["homelab-ha", "traefik", undefined],
@@ -524,7 +541,7 @@ describe.each([
         name: "grafana",
         namespace: "monitoring",
         labels: { "app.kubernetes.io/managed-by": "pulumi", "pi-cluster/catalog": "grafana" },
-        annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-prod" },
+        annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-staging" },
       },
       spec: {
         ingressClassName: ingressClass,
@@ -711,7 +728,7 @@ describe("CatalogRoutes", () => {
       resourceKey(CUSTOM, "external-services-insecure-backend"),
     ]);
     expect(find(resources, INGRESS, "grafana-ingress").inputs).toMatchObject({
-      metadata: { annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-prod" } },
+      metadata: { annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-staging" } },
       spec: { ingressClassName: "traefik" },
     });
   });

@@ -59,6 +59,15 @@ describe("valid configs", () => {
     expect(problemsOf(stack, () => {})).toEqual([]);
   });
 
+  test("a real ACME address plans with the production issuer", () => {
+    expect(
+      problemsOf("pi-k3s", (r) => {
+        r.platform.certificates.acmeEmail = "me@mtgibbs.dev";
+        r.platform.certificates.issuer = "production";
+      }),
+    ).toEqual([]);
+  });
+
   test("providers' own namespaces are not mistaken for a misspelt pi-cluster", () => {
     const flat = {
       "pi-cluster:domain": '"x"',
@@ -496,6 +505,38 @@ const cases: Case[] = [
     mutate: (r) => (r.cluster.onepasswordVault = "pi-cluster/"),
     message:
       'pi-cluster:cluster.onepasswordVault: "pi-cluster/" is not a vault name; give the vault\'s name or UUID without slashes',
+  },
+  // --- Let's Encrypt ---
+  {
+    rule: "ACME e-mail at example.com",
+    mutate: (r) => (r.platform.certificates.acmeEmail = "admin@example.com"),
+    message:
+      'pi-cluster:platform.certificates.acmeEmail: "admin@example.com" is at example.com, a domain reserved for examples (RFC 2606); Let\'s Encrypt refuses it as an account contact, staging included: give an address you read',
+  },
+  {
+    rule: "ACME e-mail at a subdomain of example.org, even on staging",
+    mutate: (r) => (r.platform.certificates.acmeEmail = "ops@mail.example.org"),
+    message:
+      'pi-cluster:platform.certificates.acmeEmail: "ops@mail.example.org" is at example.org, a domain reserved for examples (RFC 2606); Let\'s Encrypt refuses it as an account contact, staging included: give an address you read',
+  },
+  {
+    rule: "the stack files' placeholder e-mail with the production issuer",
+    mutate: (r) => (r.platform.certificates.issuer = "production"),
+    message:
+      "pi-cluster:platform.certificates.acmeEmail: \"admin@mtgibbs.dev\" is the stack files' placeholder, not your address; Let's Encrypt's expiry notices would go nowhere. Give your address, or try the stack with pi-cluster:platform.certificates.issuer: staging (untrusted certificates) first",
+  },
+  {
+    rule: "the placeholder with the issuer left to its default (production)",
+    stack: "homelab-ha",
+    mutate: (r) => delete r.platform.certificates.issuer,
+    message:
+      "pi-cluster:platform.certificates.acmeEmail: \"admin@mtgibbs.dev\" is the stack files' placeholder, not your address; Let's Encrypt's expiry notices would go nowhere. Give your address, or try the stack with pi-cluster:platform.certificates.issuer: staging (untrusted certificates) first",
+  },
+  {
+    rule: "issuer that is neither staging nor production",
+    mutate: (r) => (r.platform.certificates.issuer = "letsencrypt-prod"),
+    message:
+      'pi-cluster:platform.certificates.issuer: "letsencrypt-prod" is not allowed; allowed: staging, production',
   },
   // --- placement ---
   {
