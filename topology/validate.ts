@@ -427,6 +427,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
   });
 
   if (k3s.apiEndpoint !== undefined && isIpv4(k3s.apiEndpoint)) {
+    checkHost("pi-cluster:cluster.k3s.apiEndpoint", k3s.apiEndpoint, "the API endpoint");
     const owner = nodes.find((n) => n.ip === k3s.apiEndpoint);
     if (owner && owner.role !== "server") {
       add(
@@ -531,7 +532,7 @@ export function validateStackConfig(config: StackConfig): ConfigProblem[] {
         add(serviceKey, `${showValue(ip, serviceKey)} is not a valid IPv4 address`);
         return;
       }
-      checkHost(serviceKey, ip, `the address of ${service}`);
+      checkHost(serviceKey, ip, `MetalLB's address for ${service}`);
       // Only against a pool that is all there: an empty or malformed one is reported already.
       const poolComplete = ranges.length > 0 && ranges.every((r) => r !== undefined);
       if (poolComplete && !ranges.some((r) => r && inRange(ip, r))) {

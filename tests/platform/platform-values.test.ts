@@ -333,6 +333,40 @@ const RENDERED: readonly {
     ],
   },
   {
+    chart: "cert-manager",
+    version: "v1.21.1",
+    values: (t) => certManagerValues(t),
+    topologies: () => [piK3s, ha],
+    containers: [
+      { container: "cert-manager/cert-manager-controller", key: "resources" },
+      { container: "webhook/cert-manager-webhook", key: "webhook.resources" },
+      { container: "cainjector/cert-manager-cainjector", key: "cainjector.resources" },
+      { container: "startupapicheck (Job)", key: "startupapicheck.resources" },
+    ],
+  },
+  {
+    chart: "external-secrets",
+    version: "1.2.0",
+    values: (t) => externalSecretsValues(t),
+    topologies: () => [piK3s, ha],
+    containers: [
+      { container: "external-secrets/external-secrets", key: "resources" },
+      { container: "webhook/webhook", key: "webhook.resources" },
+      { container: "cert-controller/cert-controller", key: "certController.resources" },
+    ],
+  },
+  {
+    chart: "metallb",
+    version: "0.15.3",
+    values: (t) => metallbValues(t),
+    topologies: () => [ha],
+    // The speaker's FRR containers are off (speaker.frr.enabled: false, layer 2 only).
+    containers: [
+      { container: "controller/controller", key: "controller.resources" },
+      { container: "speaker/speaker", key: "speaker.resources" },
+    ],
+  },
+  {
     chart: "traefik",
     version: "41.3.0",
     values: traefikValues,

@@ -433,10 +433,16 @@ const cases: Case[] = [
     stack: "homelab-ha",
     mutate: (r) => (r.metallb.services.beszel = "10.0.0.0"),
     message:
-      'pi-cluster:metallb.services.beszel: "10.0.0.0" is the network address of the LAN 10.0.0.0/24, not a host; the address of beszel needs a host address (10.0.0.1-10.0.0.254)',
+      'pi-cluster:metallb.services.beszel: "10.0.0.0" is the network address of the LAN 10.0.0.0/24, not a host; MetalLB\'s address for beszel needs a host address (10.0.0.1-10.0.0.254)',
     alsoReported: [
       'pi-cluster:metallb.services.beszel: "10.0.0.0" is outside the MetalLB pool (10.0.0.53/32, 10.0.0.100-10.0.0.105)',
     ],
+  },
+  {
+    rule: "API endpoint at the network address",
+    mutate: (r) => (r.cluster.k3s.apiEndpoint = "192.168.1.0"),
+    message:
+      'pi-cluster:cluster.k3s.apiEndpoint: "192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host; the API endpoint needs a host address (192.168.1.1-192.168.1.254)',
   },
   {
     rule: "ingress address at the broadcast address",
