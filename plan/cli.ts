@@ -37,11 +37,19 @@ async function main(argv: string[]): Promise<number> {
   const args = argv.filter((a) => a !== "--");
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
-      `usage: npm run plan -- [stack | --all]   (stacks: ${KNOWN_STACKS.join(", ")}; default ${DEFAULT_STACK})`,
+      `usage: npm run plan -- [stack | --all] [--config-dir <dir>]   (stacks: ${KNOWN_STACKS.join(", ")}; ` +
+        `default ${DEFAULT_STACK}; --config-dir: where Pulumi.<stack>.yaml is, default the project root)`,
     );
     return 0;
   }
-  const stacks = args.includes("--all") ? KNOWN_STACKS : [args[0] ?? DEFAULT_STACK];
+  const dirAt = args.indexOf("--config-dir");
+  const configDir = dirAt >= 0 ? args[dirAt + 1] : undefined;
+  if (dirAt >= 0 && configDir === undefined) {
+    console.error("--config-dir needs a directory");
+    return 2;
+  }
+  const positional = args.filter((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1));
+  const stacks = args.includes("--all") ? KNOWN_STACKS : [positional[0] ?? DEFAULT_STACK];
   const outRoot = path.join(PROJECT_ROOT, "out");
   for (const stack of stacks) {
     if (!KNOWN_STACKS.includes(stack)) {
@@ -49,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     try {
-      const run = await runStackOffline(stack);
+      const run = await runStackOffline(stack, {
+        ...(configDir ? { configDir: path.resolve(configDir) } : {}),
+      });
       const files = writePlan(run, outRoot);
       console.log(summary(run, path.join(outRoot, stack), files) + "\n");
     } catch (error) {

@@ -7,6 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { CONFIG_NAMESPACE } from "../topology/config";
+import { ConfigError, ConfigProblem } from "../topology/errors";
 import { Topology } from "../topology/types";
 import { CommandStdout, PlanMocks } from "./mocks";
 import { RecordedResource, ResourceRecorder, SECRET_SIG, SECRET_SIG_KEY } from "./record";
@@ -26,24 +27,74 @@ export interface StackRun {
 export interface RunOptions {
   /** Config to use instead of `Pulumi.<stack>.yaml`'s (flat `pi-cluster:key` → value map). */
   readonly config?: Record<string, unknown>;
+  /** Directory holding `Pulumi.<stack>.yaml` when `config` is not given. @default PROJECT_ROOT */
+  readonly configDir?: string;
   /** Answers for command outputs. @default fakeCommandStdout */
   readonly commandStdout?: CommandStdout;
 }
 
-/** Reads the `config:` block of `Pulumi.<stack>.yaml`; keys without a namespace are ours. */
+/**
+ * Reads the `config:` block of `Pulumi.<stack>.yaml`; keys without a namespace are ours.
+ * @throws ConfigError naming `Pulumi.<stack>.yaml:<line>:<col>` when the file is missing, is not
+ *   valid YAML, repeats a key in one map (the yaml package refuses duplicates by default: the
+ *   second value would silently win) or has no `config:` map
+ */
 export function readStackConfigFile(stack: string, root = PROJECT_ROOT): Record<string, unknown> {
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  const name = `Pulumi.${stack}.yaml`;
+  const file = path.join(root, name);
   if (!fs.existsSync(file)) {
-    throw new Error(`no config file for stack "${stack}": ${file} does not exist`);
+    throw new ConfigError(stack, [
+      { key: name, message: `${name}: no such file in ${root}; create it or pick a known stack` },
+    ]);
   }
-  const doc = YAML.parse(fs.readFileSync(file, "utf8")) as {
-    config?: Record<string, unknown>;
-  } | null;
+  const text = fs.readFileSync(file, "utf8");
+  const doc = YAML.parseDocument(text);
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      stack,
+      doc.errors.map((error) => yamlProblem(name, text, error)),
+    );
+  }
+  const parsed: unknown = doc.toJS();
+  const block =
+    parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>).config
+      : undefined;
+  if (
+    block !== undefined &&
+    (block === null || typeof block !== "object" || Array.isArray(block))
+  ) {
+    throw new ConfigError(stack, [
+      {
+        key: `${name}:config`,
+        message: `${name}: "config:" is not a map of config keys to values`,
+      },
+    ]);
+  }
   const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc?.config ?? {})) {
+  for (const [key, value] of Object.entries((block ?? {}) as Record<string, unknown>)) {
     config[key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`] = value;
   }
   return config;
+}
+
+/**
+ * One YAML error as a config problem: file, line and column, and what is wrong, never the
+ * line's text (it may hold a pasted secret). A duplicated key is named.
+ */
+export function yamlProblem(name: string, text: string, error: YAML.YAMLError): ConfigProblem {
+  const pos = error.linePos?.[0];
+  const where = pos ? `${name}:${pos.line}:${pos.col}` : name;
+  // The yaml package appends " at line L, column C:" and a code frame: keep the description.
+  let what = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  if (error.code === "DUPLICATE_KEY" && pos) {
+    const line = text.split(/\r?\n/)[pos.line - 1] ?? "";
+    const key = /^\s*(?:-\s+)?([^\s#][^#]*?)\s*:(\s|$)/.exec(line)?.[1];
+    what = key
+      ? `the key "${key}" is given twice in the same map; keep one (the second would silently win)`
+      : `${what}; keep one (the second would silently win)`;
+  }
+  return { key: where, message: `${where}: ${what}` };
 }
 
 /** Pulumi keeps structured config values as JSON strings; so does the offline run. */
@@ -111,7 +162,7 @@ export async function runProgram<T>(
 
 /** Runs the stack under mocks. Throws what the program throws (a ConfigError for bad config). */
 export async function runStackOffline(stack: string, options: RunOptions = {}): Promise<StackRun> {
-  const config = options.config ?? readStackConfigFile(stack);
+  const config = options.config ?? readStackConfigFile(stack, options.configDir);
   const { runStack } = await import("../stacks");
   const run = await runProgram(stack, config, () => runStack(stack), options.commandStdout);
   const outputs = await resolveOutputs(run.result.outputs);

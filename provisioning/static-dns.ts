@@ -9,6 +9,11 @@ import { renderScript, sh, shellQuote } from "./script";
  * Why: DHCP hands out the in-cluster Pi-hole as resolver. A node resolving through it cannot pull
  * the image to restart Pi-hole while Pi-hole is down; static upstream resolvers break that loop.
  * The connection is looked up, never assumed to be "Wired connection 1".
+ *
+ * The change is applied with `nmcli device reapply`, never `nmcli connection up`: re-activating
+ * takes the link down and up, and this script runs over SSH on that very link. `reapply` hands
+ * the changed DNS settings to the running device without deactivating it. If reapply is refused
+ * (an old NetworkManager), the saved settings still apply from the next boot, and the step says so.
  */
 export function staticDnsScript(node: PlannedNode, network: NetworkSettings): string {
   assertHostname(node.hostname);
@@ -53,8 +58,12 @@ if [ "$have_dns" = "$want_dns" ] && [ "$have_ignore" = yes ]; then
 else
   nmcli connection modify "$conn" ipv4.dns "$want_dns" ipv4.ignore-auto-dns yes
   changed "connection '$conn' on $iface: DNS set to $want_dns (was '\${have_dns}', ignore-auto-dns was '$have_ignore')"
-  # Re-activate so the running system uses it now; the node keeps its reserved address.
-  nmcli connection up "$conn"
+  # Reapply to the running device: 'connection up' would drop the link under this SSH session.
+  if reapplied="$(nmcli device reapply "$iface" 2>&1)"; then
+    note "applied to the running device $iface without re-activating it"
+  else
+    note "nmcli device reapply $iface failed ($reapplied): the DNS settings are saved and take effect at the next boot or 'nmcli connection up' run from the console"
+  fi
 fi
 `,
   );

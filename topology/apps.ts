@@ -224,7 +224,7 @@ export function planVolumes(
     if (!keys.includes(key)) {
       add(
         `${CONFIG_NAMESPACE}:volumes.${key}`,
-        `no stateful volume is declared as ${showValue(key)}; allowed: ${keys.join(", ")}`,
+        `no stateful volume is declared as ${showValue(key, `${CONFIG_NAMESPACE}:volumes`)}; allowed: ${keys.join(", ")}`,
       );
     }
   }
@@ -241,7 +241,7 @@ export function planVolumes(
       } else if (!DNS_SUBDOMAIN.test(override.liveName)) {
         add(
           `${configKey}.liveName`,
-          `${showValue(override.liveName)} is not a valid claim name (lowercase letters, digits, '-', '.')`,
+          `${showValue(override.liveName, `${configKey}.liveName`)} is not a valid claim name (lowercase letters, digits, '-', '.')`,
         );
       }
     }

@@ -67,13 +67,18 @@ export function podShape(workload: WorkloadSpec): PodShape {
 
 /**
  * Places every workload's pods on the nodes and reports overcommitted nodes and host-port
- * clashes. `placements` must hold an entry per workload (see planTopology).
+ * clashes. `placements` must hold an entry per workload (see planTopology). `configured` names
+ * the workloads placed by `pi-cluster:placement.<name>`, so an overcommitted node's message says
+ * which config entry put each pod there (the others follow their default placement in code).
  */
 export function planCapacity(
   nodes: readonly PlannedNode[],
   workloads: readonly WorkloadSpec[],
   placements: Readonly<Record<string, PlannedPlacement>>,
+  configured: ReadonlySet<string> = new Set(),
 ): CapacityPlan {
+  const placedBy = (workload: string) =>
+    configured.has(workload) ? `pi-cluster:placement.${workload}` : "default placement in code";
   const pods = new Map<string, PlacedPod[]>(nodes.map((n) => [n.hostname, []]));
   const used = new Map<string, number>(nodes.map((n) => [n.hostname, 0]));
   const budget = new Map(nodes.map((n) => [n.hostname, n.allocatableMi - n.k3sOverheadMi]));
@@ -167,7 +172,9 @@ export function planCapacity(
     if (load.memoryRequestMi > load.budgetMi) {
       const biggest = [...load.pods]
         .sort((a, b) => b.memoryRequestMi - a.memoryRequestMi)
-        .map((p) => `${p.workload} ${formatMi(p.memoryRequestMi)} (${p.how})`)
+        .map(
+          (p) => `${p.workload} ${formatMi(p.memoryRequestMi)} (${p.how}; ${placedBy(p.workload)})`,
+        )
         .join(", ");
       problems.push({
         key: `pi-cluster:nodes[${index}]`,

@@ -116,8 +116,16 @@ const platformSchema = z.strictObject({
     })
     .optional(),
   certificates: z.strictObject({
-    /** Let's Encrypt account email (expiry notices). */
-    acmeEmail: z.string(),
+    /**
+     * Contact on the Let's Encrypt account. Optional: Let's Encrypt stopped sending expiry mail
+     * on 4 June 2025 and accepts accounts without one. @default none
+     */
+    acmeEmail: z.string().optional(),
+    /**
+     * Let's Encrypt environment the routes' certificates come from: `staging` (untrusted
+     * certificates, for trying a stack out) or `production`. @default "production"
+     */
+    issuer: z.enum(["staging", "production"]).optional(),
     /** Cloudflare zone holding the domain. @default the domain's last two labels */
     dnsZone: z.string().optional(),
     /**
@@ -216,19 +224,71 @@ export type ParseResult =
   | { readonly ok: true; readonly config: StackConfig }
   | { readonly ok: false; readonly problems: ConfigProblem[] };
 
+/** Levenshtein distance, for spotting a misspelt namespace. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
+/**
+ * Whether a config namespace looks like a misspelling of ours (`picluster`, `pi_cluster`,
+ * `pi-clster`): within two edits, or the same letters once punctuation and case are ignored.
+ * Providers' namespaces (`onepassword`, `cloudflare`, `kubernetes`, `pulumi`) are far from it.
+ */
+export function isNearNamespace(namespace: string): boolean {
+  if (namespace === CONFIG_NAMESPACE) return false;
+  const letters = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return (
+    editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) <= 2 ||
+    letters(namespace) === letters(CONFIG_NAMESPACE)
+  );
+}
+
 /**
  * Checks the raw `pi-cluster:*` values (already decoded from YAML/JSON, without the namespace
- * prefix) against the schema. Keys outside the namespace (providers' own config) are not ours.
+ * prefix) against the schema. Keys outside the namespace (providers' own config) are not ours,
+ * except those in a namespace near ours (see rawStackConfig, which keeps them with their full
+ * key, e.g. `picluster:nodes`): each is reported as a misspelt namespace INSTEAD of the
+ * "pi-cluster:nodes is required" it would otherwise cause.
  */
 export function parseStackConfig(raw: Record<string, unknown>): ParseResult {
-  const result = stackConfigSchema.safeParse(raw);
-  if (result.success) return { ok: true, config: result.data };
-  return {
-    ok: false,
-    problems: result.error.issues.map((issue) =>
-      describeIssue(issue, raw, stackConfigSchema, undefined),
-    ),
-  };
+  const own: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  const explained = new Set<string>();
+  for (const [key, value] of Object.entries(raw)) {
+    const colon = key.indexOf(":");
+    if (colon < 0) {
+      own[key] = value;
+      continue;
+    }
+    const namespace = key.slice(0, colon);
+    const rest = key.slice(colon + 1);
+    if (!isNearNamespace(namespace)) continue;
+    const root = rest.split(/[.[]/)[0];
+    explained.add(root);
+    problems.push({
+      key,
+      message: `unknown config namespace ${namespace} (in ${key}): did you mean ${CONFIG_NAMESPACE}:${rest}?`,
+    });
+  }
+  const result = stackConfigSchema.safeParse(own);
+  if (result.success && problems.length === 0) return { ok: true, config: result.data };
+  const issues = result.success ? [] : result.error.issues;
+  for (const issue of issues) {
+    // "pi-cluster:nodes is required" only follows from the misspelt namespace: say that once.
+    const root = issue.path[0];
+    const missing = valueAt(own, issue.path) === undefined;
+    if (root !== undefined && explained.has(String(root)) && missing) continue;
+    problems.push(describeIssue(issue, own, stackConfigSchema, undefined));
+  }
+  return { ok: false, problems };
 }
 
 /**
@@ -286,23 +346,23 @@ function describeIssue(
       const what = issue.origin === "string" || issue.origin === "array" ? "length " : "";
       return {
         key,
-        message: `${key}: ${showValue(value)} is out of range; allowed: ${what}${issue.code === "too_big" ? "at most" : "at least"} ${String(bound)}`,
+        message: `${key}: ${showValue(value, key)} is out of range; allowed: ${what}${issue.code === "too_big" ? "at most" : "at least"} ${String(bound)}`,
       };
     }
     case "invalid_value":
       return {
         key,
-        message: `${key}: ${showValue(value)} is not allowed; allowed: ${issue.values.map(String).join(", ")}`,
+        message: `${key}: ${showValue(value, key)} is not allowed; allowed: ${issue.values.map(String).join(", ")}`,
       };
     case "invalid_type":
       return value === undefined
         ? { key, message: `${key} is required (${describeExpected(issue.expected)})` }
         : {
             key,
-            message: `${key}: ${showValue(value)} is not ${describeExpected(issue.expected)}`,
+            message: `${key}: ${showValue(value, key)} is not ${describeExpected(issue.expected)}`,
           };
     default:
-      return { key, message: `${key}: ${showValue(value)} is invalid: ${issue.message}` };
+      return { key, message: `${key}: ${showValue(value, key)} is invalid: ${issue.message}` };
   }
 }
 

@@ -14,13 +14,14 @@ import {
 import { planCapacity } from "./capacity";
 import {
   CONFIG_NAMESPACE,
+  isNearNamespace,
   NodeConfig,
   PLATFORM_SECRET_KEYS,
   parseStackConfig,
   PlacementConfig,
   StackConfig,
 } from "./config";
-import { ConfigError, ConfigProblem } from "./errors";
+import { ConfigError, ConfigProblem, pastedSecrets, redactSecrets } from "./errors";
 import { ALLOCATABLE_MI_BY_RAM_GB, DEFAULT_K3S_DISABLE, K3S_OVERHEAD_MI } from "./hardware";
 import { memoryMi } from "./quantity";
 import { parseSecretRef } from "./secret-ref";
@@ -56,21 +57,24 @@ const K3S_COMPONENT_OF: Record<string, string> = {
 
 /**
  * Reads every `pi-cluster:*` key out of a flat Pulumi config map (`{"pi-cluster:nodes": "[...]"}`,
- * values as JSON strings the way Pulumi stores structured config), decoding JSON values.
+ * values as JSON strings the way Pulumi stores structured config), decoding JSON values. Keys in
+ * a namespace that looks like a misspelling of ours (`picluster:nodes`) are kept under their full
+ * key, so validation can point at them; providers' namespaces are left out.
  */
 export function rawStackConfig(
   allConfig: Readonly<Record<string, string>>,
 ): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(allConfig)) {
-    if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    const ours = key.startsWith(`${CONFIG_NAMESPACE}:`);
+    if (!ours && !isNearNamespace(key.slice(0, Math.max(0, key.indexOf(":"))))) continue;
     let decoded: unknown = value;
     try {
       decoded = JSON.parse(value);
     } catch {
       // A plain string value stays a string.
     }
-    raw[key.slice(CONFIG_NAMESPACE.length + 1)] = decoded;
+    raw[ours ? key.slice(CONFIG_NAMESPACE.length + 1) : key] = decoded;
   }
   return raw;
 }
@@ -90,8 +94,11 @@ export function planTopology(
   apps: readonly AnyApp[] = [],
   platformVolumes: (platform: PlatformSettings) => readonly StatefulVolume[] = () => [],
 ): Topology {
+  // Every message goes through showValue, which hides secrets; this catches any that slip past.
+  const fail = (problems: readonly ConfigProblem[]) =>
+    new ConfigError(stack, redactSecrets(problems, pastedSecrets(raw)));
   const parsed = parseStackConfig(raw);
-  if (!parsed.ok) throw new ConfigError(stack, parsed.problems);
+  if (!parsed.ok) throw fail(parsed.problems);
   const config = parsed.config;
 
   const problems = [
@@ -100,7 +107,7 @@ export function planTopology(
   ];
   const sections = parseAppSections(apps, config.apps);
   problems.push(...sections.problems);
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw fail(problems);
 
   const nodes = planNodes(config);
   const firstServer = nodes.find((n) => n.isFirstServer)!;
@@ -108,7 +115,7 @@ export function planTopology(
   const context = planContext(stack, config, nodes, platform);
   for (const app of apps)
     problems.push(...(app.validate?.(sections.configs[app.name], context) ?? []));
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw fail(problems);
 
   const allWorkloads = [
     ...systemWorkloads(config),
@@ -132,10 +139,10 @@ export function planTopology(
       allWorkloads.map((w) => w.name),
     ),
   );
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw fail(problems);
 
   const placements = planPlacements(config, nodes, allWorkloads, problems);
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw fail(problems);
 
   const volumes = planVolumes(
     [
@@ -144,10 +151,15 @@ export function planTopology(
     ],
     config.volumes,
   );
-  if (volumes.problems.length > 0) throw new ConfigError(stack, volumes.problems);
+  if (volumes.problems.length > 0) throw fail(volumes.problems);
 
-  const capacity = planCapacity(nodes, allWorkloads, placements);
-  if (capacity.problems.length > 0) throw new ConfigError(stack, [...capacity.problems]);
+  const capacity = planCapacity(
+    nodes,
+    allWorkloads,
+    placements,
+    new Set(Object.keys(config.placement ?? {})),
+  );
+  if (capacity.problems.length > 0) throw fail(capacity.problems);
 
   return {
     ...context,
@@ -215,7 +227,8 @@ function planPlatform(config: StackConfig, firstServer: PlannedNode): PlatformSe
         (exposure === "loadBalancer" ? config.metallb!.services!.ingress : firstServer.ip),
     },
     certificates: {
-      acmeEmail: platform.certificates.acmeEmail,
+      ...(platform.certificates.acmeEmail ? { acmeEmail: platform.certificates.acmeEmail } : {}),
+      issuer: platform.certificates.issuer ?? "production",
       dnsZone: platform.certificates.dnsZone ?? cluster.domain.split(".").slice(-2).join("."),
       cloudflareToken:
         token === "create" ? { kind: "create" } : { kind: "onepassword", ref: ref(token) },

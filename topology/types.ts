@@ -164,7 +164,10 @@ export interface PlatformSettings {
     readonly address: string;
   };
   readonly certificates: {
-    readonly acmeEmail: string;
+    /** Contact on the ACME account, if the stack gives one. */
+    readonly acmeEmail?: string;
+    /** Which Let's Encrypt issuer the routes use (`pi-cluster:platform.certificates.issuer`). */
+    readonly issuer: "staging" | "production";
     readonly dnsZone: string;
     readonly cloudflareToken:
       | { readonly kind: "create" }

@@ -32,7 +32,7 @@ export const CLOUDFLARE_PERMISSION_GROUPS = {
   zoneRead: "c8fed203ed3043cba015a93ad1616f1f",
 } as const;
 
-/** ACME directory of each ClusterIssuer; routes use `letsencrypt-prod` (see routes.ts). */
+/** ACME directory of each ClusterIssuer; routes use the stack's (see routes.ts `clusterIssuer`). */
 export const ACME_SERVERS = {
   "letsencrypt-prod": "https://acme-v02.api.letsencrypt.org/directory",
   "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -86,7 +86,9 @@ export function clusterIssuerManifest(
     spec: {
       acme: {
         server: ACME_SERVERS[name],
-        email: topology.platform.certificates.acmeEmail,
+        ...(topology.platform.certificates.acmeEmail
+          ? { email: topology.platform.certificates.acmeEmail }
+          : {}),
         privateKeySecretRef: { name: `${name}-account-key` },
         solvers: [
           {

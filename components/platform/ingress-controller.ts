@@ -122,6 +122,28 @@ const CONTROLLER_RESOURCES: Readonly<Record<IngressControllerKind, ContainerReso
   traefik: resources("50m", "64Mi", "1", "256Mi"),
 };
 
+/**
+ * Containers ingress-nginx renders besides the controller, with the values key that sizes each:
+ * the admission webhook's hook Jobs (kube-webhook-certgen), run once per install or upgrade.
+ * Not in the capacity check (they finish in seconds), but never without a memory limit.
+ */
+export const INGRESS_NGINX_AUX_CONTAINERS: readonly {
+  readonly container: string;
+  readonly key: string;
+}[] = [
+  {
+    container: "admission-create/create",
+    key: "controller.admissionWebhooks.createSecretJob.resources",
+  },
+  {
+    container: "admission-patch/patch",
+    key: "controller.admissionWebhooks.patchWebhookJob.resources",
+  },
+];
+
+/** The certgen Jobs' size: the chart's own commented suggestion is 10m/20Mi. */
+const CERTGEN_RESOURCES: ContainerResources = resources("10m", "20Mi", "100m", "64Mi");
+
 /** Replicas of the loadBalancer Deployment: two, so one survives a server's reboot. */
 const LOAD_BALANCER_REPLICAS = 2;
 
@@ -226,7 +248,11 @@ export function ingressNginxValues(topology: Topology): Record<string, unknown> 
     ingressClassResource: { name: profile.ingressClass, enabled: true, default: true },
     // failurePolicy Fail: Ingresses are rejected until the controller is ready, so every
     // Ingress must depend on this release (CatalogRoutes takes it in `dependsOn`).
-    admissionWebhooks: { enabled: true },
+    admissionWebhooks: {
+      enabled: true,
+      createSecretJob: { resources: CERTGEN_RESOURCES },
+      patchWebhookJob: { resources: CERTGEN_RESOURCES },
+    },
     metrics: { enabled: false },
     resources: { ...controllerResources(topology, profile) },
     ...scheduling,

@@ -68,6 +68,33 @@ const CHART_CONTAINERS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * Containers the chart renders that no WorkloadSpec counts, each with the values key that sizes
+ * it. They run once per install or upgrade (hook Jobs) or before a pod starts (init containers),
+ * so they never hold memory next to the running pods, but a container without a memory limit can
+ * still take a 1 GB Pi down while it runs: each gets `AUX_CONTAINER_RESOURCES`.
+ */
+export const MONITORING_AUX_CONTAINERS: readonly {
+  readonly container: string;
+  readonly key: string;
+}[] = [
+  // grafana 12.11.1 subchart: chowns the data volume before Grafana starts (persistence is on).
+  { container: "grafana/init-chown-data", key: "grafana.initChownData.resources" },
+  // The operator's webhook certificate: kube-prometheus-stack's create and patch Jobs both read
+  // `admissionWebhooks.patch.resources` (templates/prometheus-operator/admission-webhooks/job-patch).
+  {
+    container: "admission-create/create",
+    key: "prometheusOperator.admissionWebhooks.patch.resources",
+  },
+  {
+    container: "admission-patch/patch",
+    key: "prometheusOperator.admissionWebhooks.patch.resources",
+  },
+];
+
+/** One size for short-lived helper containers (chown, kube-webhook-certgen): a few MiB in use. */
+export const AUX_CONTAINER_RESOURCES: ContainerResources = resources("10m", "32Mi", "100m", "64Mi");
+
+/**
  * One WorkloadSpec per pod the chart runs, sized for Pis. Prometheus (785Mi) and Grafana (696Mi)
  * are what seed 002 measured on the Pi 5; the small pods must share a Pi 3's ~710Mi with others.
  */
@@ -330,6 +357,7 @@ export function monitoringValues(
       deploymentStrategy: { type: "Recreate" },
       // Dashboards in each viewer's own time zone (the chart's default is UTC).
       defaultDashboardsTimezone: "browser",
+      initChownData: { resources: AUX_CONTAINER_RESOURCES },
       sidecar: {
         resources: grafanaSidecar,
         dashboards: { enabled: true },
@@ -343,6 +371,7 @@ export function monitoringValues(
       ...schedulingFor(topology, operator.name),
       resources: operator.containers["kube-prometheus-stack"],
       prometheusConfigReloader: { resources: configReloader },
+      admissionWebhooks: { patch: { resources: AUX_CONTAINER_RESOURCES } },
     },
 
     "kube-state-metrics": {

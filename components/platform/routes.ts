@@ -10,12 +10,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { endpointHost, ServiceEndpoint } from "../../topology/catalog";
-import { Topology } from "../../topology/types";
+import { PlatformSettings, Topology } from "../../topology/types";
 import { ACME_SERVERS } from "./cert-manager";
 import { controllerProfile, IngressControllerKind } from "./ingress-controller";
 
-/** The ClusterIssuer every route's certificate comes from. */
-export const CLUSTER_ISSUER: keyof typeof ACME_SERVERS = "letsencrypt-prod";
+/**
+ * The ClusterIssuer for each `pi-cluster:platform.certificates.issuer`: every route's certificate
+ * comes from the stack's one. Both issuers always exist; staging certificates are not trusted by
+ * browsers but Let's Encrypt's staging limits are generous (for trying a stack out).
+ */
+export const CLUSTER_ISSUERS: Readonly<
+  Record<PlatformSettings["certificates"]["issuer"], keyof typeof ACME_SERVERS>
+> = { production: "letsencrypt-prod", staging: "letsencrypt-staging" };
+
+/** The ClusterIssuer the stack's routes use. */
+export function clusterIssuer(topology: Topology): keyof typeof ACME_SERVERS {
+  return CLUSTER_ISSUERS[topology.platform.certificates.issuer];
+}
 
 /** Name of the per-namespace Traefik ServersTransport that skips backend certificate checks. */
 export const INSECURE_BACKEND_TRANSPORT = "insecure-backend";
@@ -32,8 +43,9 @@ export function serversTransportRef(namespace: string): string {
 export function routeAnnotations(
   controller: IngressControllerKind,
   endpoint: ServiceEndpoint,
+  issuer: keyof typeof ACME_SERVERS,
 ): Record<string, string> {
-  const annotations: Record<string, string> = { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER };
+  const annotations: Record<string, string> = { "cert-manager.io/cluster-issuer": issuer };
   if (endpoint.backendProtocol === "HTTPS" && controller === "ingress-nginx") {
     // The upstream certificate is not verified (proxy-ssl-verify defaults to "off").
     annotations["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTPS";
@@ -117,7 +129,7 @@ export function ingressManifest(topology: Topology, endpoint: ServiceEndpoint): 
       name: endpoint.name,
       namespace: endpoint.namespace,
       labels: { "app.kubernetes.io/managed-by": "pulumi", "pi-cluster/catalog": endpoint.name },
-      annotations: routeAnnotations(controller, endpoint),
+      annotations: routeAnnotations(controller, endpoint, clusterIssuer(topology)),
     },
     spec: {
       ingressClassName: controllerProfile(controller).ingressClass,

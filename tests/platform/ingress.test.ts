@@ -384,7 +384,11 @@ describe.each(COMBINATIONS)("values: $label", ({ stack, mutate, nginx, hostPort 
 
   if (nginx) {
     test("admission webhook on, metrics off; every key exists in ingress-nginx 4.15.1", () => {
-      expect(values.controller.admissionWebhooks).toEqual({ enabled: true });
+      expect(values.controller.admissionWebhooks).toEqual({
+        enabled: true,
+        createSecretJob: { resources: expect.any(Object) },
+        patchWebhookJob: { resources: expect.any(Object) },
+      });
       expect(values.controller.metrics).toEqual({ enabled: false });
       expect(unknownValuePaths(values, "ingress-nginx", "4.15.1", NGINX_FREE_FORM)).toEqual([]);
     });
@@ -469,7 +473,7 @@ describe("route annotations", () => {
     // Traefik takes the backend scheme from the Service, never from the Ingress.
     { controller: "traefik", endpoint: unifi, expected: issuer },
   ] as const)("$controller, $endpoint.name: Ingress", ({ controller, endpoint, expected }) => {
-    expect(routeAnnotations(controller, endpoint)).toEqual(expected);
+    expect(routeAnnotations(controller, endpoint, "letsencrypt-prod")).toEqual(expected);
   });
 
   test.each([
@@ -500,6 +504,23 @@ describe("route annotations", () => {
       },
       // traefik.io_serverstransports.yaml (chart 41.3.0): spec.insecureSkipVerify, boolean.
       spec: { insecureSkipVerify: true },
+    });
+  });
+});
+
+describe("the routes' ClusterIssuer follows pi-cluster:platform.certificates.issuer", () => {
+  test.each([
+    ["production", "letsencrypt-prod"],
+    ["staging", "letsencrypt-staging"],
+    [undefined, "letsencrypt-prod"],
+  ] as const)("issuer %s → %s", (issuer, expected) => {
+    const topology = plan("pi-k3s", (raw) => {
+      raw.platform.certificates.acmeEmail = "me@mtgibbs.dev";
+      if (issuer === undefined) delete raw.platform.certificates.issuer;
+      else raw.platform.certificates.issuer = issuer;
+    });
+    expect(ingressManifest(topology, grafana).metadata.annotations).toEqual({
+      "cert-manager.io/cluster-issuer": expected,
     });
   });
 });

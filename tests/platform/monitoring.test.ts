@@ -473,7 +473,15 @@ describe("keys against kube-prometheus-stack 88.5.3", () => {
         "sidecar/datasources/enabled", // l.1282
         "grafana.ini/server/root_url", // l.976, commented
       ],
-      maps: ["resources", "nodeSelector", "affinity", "sidecar/resources"], // l.427, 438, 448, 1048
+      // l.427, 438, 448, 1048; initChownData.resources is `{}` in the chart's values (the
+      // init-chown-data container, rendered while persistence is on).
+      maps: [
+        "resources",
+        "nodeSelector",
+        "affinity",
+        "sidecar/resources",
+        "initChownData/resources",
+      ],
     },
     "kube-state-metrics": {
       keys: [],

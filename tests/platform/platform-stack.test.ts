@@ -202,6 +202,7 @@ describe.each(STACKS)("%s", (stack) => {
   test("Grafana is routed at grafana.lab.mtgibbs.dev with a Let's Encrypt certificate", () => {
     const ingress = named(run(), "kubernetes:networking.k8s.io/v1:Ingress", "grafana-ingress");
     const manifest = plain<Record<string, any>>(ingress.inputs);
+    // Trusted certificates: the live cluster's are production ones and must stay so.
     expect(manifest.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe(
       "letsencrypt-prod",
     );

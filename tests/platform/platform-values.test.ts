@@ -20,7 +20,23 @@ import { METALLB, metallbPoolManifests, metallbValues } from "../../components/p
 import { nfsVolumeSpecs, retainStorageClassSpec } from "../../components/platform/storage";
 import { secretRef } from "../../topology/secret-ref";
 import { Topology } from "../../topology/types";
-import { schemaProblems, unknownValuePaths } from "../support/helm-values";
+import {
+  ingressNginxValues,
+  INGRESS_NGINX_AUX_CONTAINERS,
+  traefikValues,
+} from "../../components/platform/ingress-controller";
+import {
+  AUX_CONTAINER_RESOURCES,
+  monitoringValues,
+  MONITORING_AUX_CONTAINERS,
+} from "../../components/platform/monitoring";
+import {
+  missingChartKeys,
+  RenderedContainer,
+  schemaProblems,
+  unknownValuePaths,
+  unsizedContainers,
+} from "../support/helm-values";
 import { validateObject } from "../support/kube-schema";
 import { planned } from "../support/stack";
 
@@ -140,6 +156,18 @@ describe("cert-manager", () => {
     expect(values.dns01RecursiveNameserversOnly).toBe(true);
   });
 
+  test("the ACME account has a contact only when the stack gives one (Let's Encrypt needs none)", () => {
+    expect(clusterIssuerManifest("letsencrypt-prod", piK3s)).not.toHaveProperty("spec.acme.email");
+    const withEmail = planned(
+      "pi-k3s",
+      (raw) => (raw.platform.certificates.acmeEmail = "me@mtgibbs.dev"),
+    );
+    expect(clusterIssuerManifest("letsencrypt-prod", withEmail)).toHaveProperty(
+      "spec.acme.email",
+      "me@mtgibbs.dev",
+    );
+  });
+
   test.each(["letsencrypt-prod", "letsencrypt-staging"] as const)(
     "%s solves DNS-01 in the mtgibbs.dev zone",
     (name) => {
@@ -149,7 +177,6 @@ describe("cert-manager", () => {
         metadata: { name },
         spec: {
           acme: {
-            email: "admin@mtgibbs.dev",
             solvers: [
               {
                 selector: { dnsZones: ["mtgibbs.dev"] },
@@ -255,5 +282,158 @@ describe("Cloudflare wildcard record", () => {
       proxied: false,
       comment: `pi-cluster ${topology.stack}: ingress (managed by Pulumi)`,
     });
+  });
+});
+
+/**
+ * Every container each chart renders, and the values key holding its resources. A container the
+ * chart renders without resources is a pod the capacity check cannot see and a Pi cannot bound:
+ * adding a chart feature that renders a new container means adding it here.
+ */
+const GRAFANA = "grafana 12.11.1";
+const RENDERED: readonly {
+  chart: string;
+  version: string;
+  values: (t: Topology) => Record<string, unknown>;
+  /** Topologies that run this chart. */
+  topologies: () => Topology[];
+  containers: readonly RenderedContainer[];
+}[] = [
+  {
+    chart: "kube-prometheus-stack",
+    version: "88.5.3",
+    values: (t) => monitoringValues(t),
+    topologies: () => [piK3s, ha],
+    containers: [
+      { container: "prometheus/prometheus", key: "prometheus.prometheusSpec.resources" },
+      // The operator gives the init and the running reloader the same resources.
+      {
+        container: "prometheus/{init-,}config-reloader",
+        key: "prometheusOperator.prometheusConfigReloader.resources",
+      },
+      { container: "alertmanager/alertmanager", key: "alertmanager.alertmanagerSpec.resources" },
+      { container: "operator/kube-prometheus-stack", key: "prometheusOperator.resources" },
+      { container: "grafana/grafana", key: "grafana.resources", subchart: GRAFANA },
+      { container: "grafana/grafana-sc-*", key: "grafana.sidecar.resources", subchart: GRAFANA },
+      {
+        container: "kube-state-metrics/kube-state-metrics",
+        key: "kube-state-metrics.resources",
+        subchart: "kube-state-metrics 8.4.0",
+      },
+      {
+        container: "node-exporter/node-exporter",
+        key: "prometheus-node-exporter.resources",
+        subchart: "prometheus-node-exporter 4.56.1",
+      },
+      ...MONITORING_AUX_CONTAINERS.map((c) =>
+        c.key.startsWith("grafana.") ? { ...c, subchart: GRAFANA } : c,
+      ),
+    ],
+  },
+  {
+    chart: "ingress-nginx",
+    version: "4.15.1",
+    values: ingressNginxValues,
+    topologies: () => [
+      piK3s,
+      plan("homelab-ha", (r) => (r.platform.ingress.controller = "ingress-nginx")),
+    ],
+    containers: [
+      { container: "controller/controller", key: "controller.resources" },
+      ...INGRESS_NGINX_AUX_CONTAINERS,
+    ],
+  },
+  {
+    chart: "cert-manager",
+    version: "v1.21.1",
+    values: (t) => certManagerValues(t),
+    topologies: () => [piK3s, ha],
+    containers: [
+      { container: "cert-manager/cert-manager-controller", key: "resources" },
+      { container: "webhook/cert-manager-webhook", key: "webhook.resources" },
+      { container: "cainjector/cert-manager-cainjector", key: "cainjector.resources" },
+      { container: "startupapicheck (Job)", key: "startupapicheck.resources" },
+    ],
+  },
+  {
+    chart: "external-secrets",
+    version: "1.2.0",
+    values: (t) => externalSecretsValues(t),
+    topologies: () => [piK3s, ha],
+    containers: [
+      { container: "external-secrets/external-secrets", key: "resources" },
+      { container: "webhook/webhook", key: "webhook.resources" },
+      { container: "cert-controller/cert-controller", key: "certController.resources" },
+    ],
+  },
+  {
+    chart: "metallb",
+    version: "0.15.3",
+    values: (t) => metallbValues(t),
+    topologies: () => [ha],
+    // The speaker's FRR containers are off (speaker.frr.enabled: false, layer 2 only).
+    containers: [
+      { container: "controller/controller", key: "controller.resources" },
+      { container: "speaker/speaker", key: "speaker.resources" },
+    ],
+  },
+  {
+    chart: "traefik",
+    version: "41.3.0",
+    values: traefikValues,
+    topologies: () => [ha, plan("pi-k3s", (r) => (r.platform.ingress.controller = "traefik"))],
+    containers: [{ container: "traefik/traefik", key: "resources" }],
+  },
+];
+
+describe("every container a chart renders has a memory request and limit", () => {
+  test.each(RENDERED.map((r) => [r.chart, r] as const))("%s", (_chart, r) => {
+    expect(missingChartKeys(r.containers, r.chart, r.version)).toEqual([]);
+    for (const topology of r.topologies()) {
+      expect(unsizedContainers(r.values(topology), r.containers, r.chart, r.version)).toEqual([]);
+    }
+  });
+
+  test("the check catches the chart defaults' unsized hook Jobs and init containers", () => {
+    const [kps, nginx] = RENDERED;
+    expect(unsizedContainers({}, MONITORING_AUX_CONTAINERS, kps.chart, kps.version)).toEqual([
+      "grafana/init-chown-data (grafana.initChownData.resources)",
+      "admission-create/create (prometheusOperator.admissionWebhooks.patch.resources)",
+      "admission-patch/patch (prometheusOperator.admissionWebhooks.patch.resources)",
+    ]);
+    expect(unsizedContainers({}, INGRESS_NGINX_AUX_CONTAINERS, nginx.chart, nginx.version)).toEqual(
+      [
+        "admission-create/create (controller.admissionWebhooks.createSecretJob.resources)",
+        "admission-patch/patch (controller.admissionWebhooks.patchWebhookJob.resources)",
+      ],
+    );
+    // ingress-nginx's default requests 90Mi but sets no limit: still caught.
+    expect(
+      unsizedContainers(
+        {},
+        [{ container: "c", key: "controller.resources" }],
+        "ingress-nginx",
+        "4.15.1",
+      ),
+    ).toEqual(["c (controller.resources)"]);
+  });
+
+  test("a misspelt resources key is caught against values.yaml", () => {
+    expect(
+      missingChartKeys(
+        [{ container: "x", key: "prometheusOperator.admissionWebhooks.patchJob.resources" }],
+        "kube-prometheus-stack",
+        "88.5.3",
+      ),
+    ).toEqual(["prometheusOperator.admissionWebhooks.patchJob.resources"]);
+  });
+
+  test("hook Jobs and init containers get the helper size", () => {
+    const values = monitoringValues(piK3s);
+    for (const c of MONITORING_AUX_CONTAINERS) {
+      expect(
+        c.key.split(".").reduce<unknown>((at, p) => (at as Record<string, unknown>)[p], values),
+      ).toEqual(AUX_CONTAINER_RESOURCES);
+    }
   });
 });

@@ -230,8 +230,12 @@ case "$obj $action" in
       shift 2
     done
     ;;
-  "connection up")
-    echo "Connection successfully activated (D-Bus active path: /org/freedesktop/NetworkManager/ActiveConnection/7)"
+  "connection up"|"connection down")
+    echo "Connection successfully $action (D-Bus active path: /org/freedesktop/NetworkManager/ActiveConnection/7)"
+    ;;
+  "device reapply")
+    if [ ! -f "$S/nm/devices/$name" ]; then echo "Error: Device '$name' not found." >&2; exit 10; fi
+    if [ -f "$S/nm/reapply-fails" ]; then echo "Error: Reapplying connection to device '$name' failed: Can't reapply changes." >&2; exit 1; fi
     ;;
 esac`,
 

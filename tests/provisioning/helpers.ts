@@ -8,6 +8,7 @@ const MUTATING = [
   /^swapoff\b/,
   /^apt-get\b/,
   /^nmcli connection (modify|up|down)\b/,
+  /^nmcli device (reapply|disconnect|connect)\b/,
   /^systemd-run\b/,
   /^reboot\b/,
   /^curl\b/,

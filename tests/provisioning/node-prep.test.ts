@@ -214,8 +214,11 @@ describe("staticDnsScript", () => {
     expectReport(first, "pi-k3s", "static-dns", 1);
     expect(mutatingCalls(fake.calls())).toEqual([
       "nmcli connection modify netplan-eth0 ipv4.dns 1.1.1.1 8.8.8.8 ipv4.ignore-auto-dns yes",
-      "nmcli connection up netplan-eth0",
+      "nmcli device reapply eth0",
     ]);
+    // Re-activating would take the link (and this SSH session) down: never up/down.
+    expect(fake.calls().filter((c) => /^nmcli connection (up|down)\b/.test(c))).toEqual([]);
+    expect(first.stdout).toContain("applied to the running device eth0 without re-activating it");
     expect(fake.read("state/nm/connections/netplan-eth0/ipv4.dns")).toBe("1.1.1.1,8.8.8.8\n");
     expect(fake.read("state/nm/connections/netplan-eth0/ipv4.ignore-auto-dns")).toBe("yes\n");
 
@@ -237,6 +240,25 @@ describe("staticDnsScript", () => {
     fake.clearCalls();
     expectReport(fake.run(staticDnsScript(pi5Join, network)), "pi5-worker-1", "static-dns", 0);
     expect(mutatingCalls(fake.calls())).toEqual([]);
+  });
+
+  it("keeps the link up when reapply is refused, and says when the DNS takes effect", () => {
+    const fake = fakePi({
+      nm: {
+        devices: { eth0: "netplan-eth0" },
+        connections: { "netplan-eth0": { dns: "", ignoreAutoDns: "no" } },
+      },
+    });
+    fake.write("state/nm/reapply-fails", "");
+    const run = fake.run(staticDnsScript(piK3s, network));
+    expectReport(run, "pi-k3s", "static-dns", 1);
+    expect(mutatingCalls(fake.calls())).toEqual([
+      "nmcli connection modify netplan-eth0 ipv4.dns 1.1.1.1 8.8.8.8 ipv4.ignore-auto-dns yes",
+      "nmcli device reapply eth0",
+    ]);
+    expect(run.stdout).toMatch(
+      /nmcli device reapply eth0 failed \(Error: Reapplying connection to device 'eth0' failed: Can't reapply changes\.\): the DNS settings are saved and take effect at the next boot/,
+    );
   });
 
   it("fails when no connection is active on the interface", () => {

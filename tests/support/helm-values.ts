@@ -102,3 +102,51 @@ export function schemaProblems(
       `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
   );
 }
+
+/** One container a chart renders and the values key (dotted) holding its resources. */
+export interface RenderedContainer {
+  /** `<pod or Job>/<container>` as the chart names them. */
+  readonly container: string;
+  readonly key: string;
+  /**
+   * Set when the key belongs to a remote subchart whose values.yaml is not in shared/charts: the
+   * key's existence is then taken from the subchart's docs, not checked here.
+   */
+  readonly subchart?: string;
+}
+
+/** The value at a dotted key path (`a.b.c`), or undefined. */
+export function valueAtKey(values: Json, key: string): Json {
+  return key.split(".").reduce<Json>((at, part) => (isMap(at) ? at[part] : undefined), values);
+}
+
+/** Table keys that do not exist in the chart's values.yaml (subchart keys are skipped). */
+export function missingChartKeys(
+  table: readonly RenderedContainer[],
+  chart: string,
+  version: string,
+): string[] {
+  const { values } = chartDefaults(chart, version);
+  return table
+    .filter((c) => c.subchart === undefined && valueAtKey(values, c.key) === undefined)
+    .map((c) => c.key);
+}
+
+/**
+ * Containers that would run without a memory request or limit: Helm's merge of `values` over the
+ * chart's defaults, read at each container's key.
+ */
+export function unsizedContainers(
+  values: Record<string, Json>,
+  table: readonly RenderedContainer[],
+  chart: string,
+  version: string,
+): string[] {
+  const merged = mergeValues(chartDefaults(chart, version).values, values);
+  return table
+    .filter((c) => {
+      const r = valueAtKey(merged, c.key);
+      return !(valueAtKey(r, "requests.memory") && valueAtKey(r, "limits.memory"));
+    })
+    .map((c) => `${c.container} (${c.key})`);
+}

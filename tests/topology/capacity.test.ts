@@ -107,7 +107,7 @@ test("a node whose pods request more than it has fails the plan, naming what is 
   ).toEqual([
     "node pi3-worker-1 is overcommitted: pods request 768Mi of memory but only 710Mi is free for pods " +
       "(910Mi allocatable minus 200Mi for k3s); move a workload with pi-cluster:placement or lower its requests. " +
-      "On this node: unbound 512Mi (pinned), homepage 256Mi (pinned)",
+      "On this node: unbound 512Mi (pinned; pi-cluster:placement.unbound), homepage 256Mi (pinned; pi-cluster:placement.homepage)",
   ]);
 });
 

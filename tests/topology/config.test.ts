@@ -3,7 +3,8 @@
  * broken, and the test asserts the exact message the user would see.
  */
 import { ConfigError } from "../../topology/errors";
-import { planTopology } from "../../topology/plan";
+import { isNearNamespace } from "../../topology/config";
+import { planTopology, rawStackConfig } from "../../topology/plan";
 import { resources, WorkloadSpec } from "../../topology/workloads";
 import { appsOf, platformVolumes, platformWorkloadsOf } from "../../stacks";
 import { rawConfig, STACKS } from "../support/stack";
@@ -41,9 +42,57 @@ function problemsOf(
   return [];
 }
 
+/** Realistic pasted secrets (made up): none of them may appear in any message. */
+const SECRETS = {
+  opsToken:
+    "ops_eyJzaWduSW5BZGRyZXNzIjoiaHR0cHM6Ly9teS4xcGFzc3dvcmQuY29tIiwidXNlckF1dGgiOnsibWV0aG9kIjoiU1JQZy00MDk2In19",
+  k3sToken:
+    "K107f3c9a2b1e8d4c6f0a5b9e2d7c1f4a8b3e6d9c2f5a8b1e4d7c0f3a6b9e2d5c8f1a4::server:9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
+  apiToken: "Zq3vX9kLm2Np8Rt5Wy7Bc4Df6Gh1Jk0LsQaEe9Tu",
+  webhook:
+    "https://discord.com/api/webhooks/1190357924681357913/Xk2Lm9Qp4Rs7Tv1Wy8Za3Bc6De0Fg5Hj2Kl9Mn4Pq7Rs1Tu8Vw3Xy6Za0Bc5De",
+  password: "Tr0ub4dor&3-xK9qW2",
+  privateKey:
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBq7ZK0mKcJ3dXy9F2Lr8VwQe1TnHs4bGp6uYa0Xc3JkQAAAJgQwErtEMBK\n-----END OPENSSH PRIVATE KEY-----\n",
+} as const;
+
 describe("valid configs", () => {
   test.each(STACKS)("%s plans without problems", (stack) => {
     expect(problemsOf(stack, () => {})).toEqual([]);
+  });
+
+  test("a real ACME address plans with the production issuer", () => {
+    expect(
+      problemsOf("pi-k3s", (r) => {
+        r.platform.certificates.acmeEmail = "me@mtgibbs.dev";
+        r.platform.certificates.issuer = "production";
+      }),
+    ).toEqual([]);
+  });
+
+  test("providers' own namespaces are not mistaken for a misspelt pi-cluster", () => {
+    const flat = {
+      "pi-cluster:domain": '"x"',
+      "onepassword:serviceAccountToken": "ops_x",
+      "cloudflare:apiToken": "t",
+      "kubernetes:context": "c",
+      "pulumi:tags": "{}",
+      "picluster:nodes": "[]",
+    };
+    expect(Object.keys(rawStackConfig(flat))).toEqual(["domain", "picluster:nodes"]);
+    for (const ns of ["onepassword", "cloudflare", "kubernetes", "pulumi", "command"]) {
+      expect([ns, isNearNamespace(ns)]).toEqual([ns, false]);
+    }
+    for (const ns of [
+      "picluster",
+      "pi_cluster",
+      "pi-clster",
+      "Pi-Cluster",
+      "pi.cluster",
+      "pi-clusters",
+    ]) {
+      expect([ns, isNearNamespace(ns)]).toEqual([ns, true]);
+    }
   });
 });
 
@@ -180,6 +229,30 @@ const cases: Case[] = [
       "pi-cluster:nodes[0].labels.node-role.kubernetes.io/control-plane: is set by k3s itself (node-role.kubernetes.io/control-plane=true); remove it from config",
   },
   {
+    rule: "well-known label the kubelet or k3s owns",
+    mutate: (r) => (r.nodes[1].labels = { "node.kubernetes.io/instance-type": "pi3" }),
+    message:
+      "pi-cluster:nodes[1].labels.node.kubernetes.io/instance-type: is a well-known label owned by k3s (instance type k3s); remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
+    rule: "k3s's own label prefix",
+    mutate: (r) => (r.nodes[1].labels = { "node.k3s.io/role": "worker" }),
+    message:
+      "pi-cluster:nodes[1].labels.node.k3s.io/role: is a well-known label owned by k3s; remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
+    rule: "server role label on an agent",
+    mutate: (r) => (r.nodes[2].labels = { "node-role.kubernetes.io/control-plane": "true" }),
+    message:
+      "pi-cluster:nodes[2].labels.node-role.kubernetes.io/control-plane: is a well-known label owned by k3s (on servers); remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
+    rule: "topology label",
+    mutate: (r) => (r.nodes[0].labels = { "topology.kubernetes.io/zone": "shelf" }),
+    message:
+      "pi-cluster:nodes[0].labels.topology.kubernetes.io/zone: is a well-known label owned by the cloud provider (the node's zone); remove it from config (use a label of your own, e.g. hardware: pi5)",
+  },
+  {
     rule: "invalid label value",
     stack: "pi5-expansion",
     mutate: (r) => (r.nodes[0].labels.hardware = "pi 5"),
@@ -222,9 +295,7 @@ const cases: Case[] = [
     mutate: (r) => (r.cluster.k3s.embeddedEtcd = false),
     message:
       "pi-cluster:cluster.k3s.embeddedEtcd: false is not allowed with 3 servers; more than one server needs embedded etcd",
-    alsoReported: [
-      "pi-cluster:nodes[0].clusterInit: true needs embedded etcd; set pi-cluster:cluster.k3s.embeddedEtcd: true or remove clusterInit",
-    ],
+    // Not also "nodes[0].clusterInit: true needs embedded etcd": that only follows from it.
   },
   // --- volumes ---
   {
@@ -257,19 +328,54 @@ const cases: Case[] = [
     rule: "token value instead of a reference",
     mutate: (r) => (r.cluster.k3s.token = "K10abc::server:def"),
     message:
-      'pi-cluster:cluster.k3s.token: "K10abc::server:def" is not allowed; use "first-server" (read it from the first server) or a 1Password reference op://<vault>/<item>/<field>, never the token itself',
+      'pi-cluster:cluster.k3s.token: a k3s join token (value hidden) is not allowed; use "first-server" (read it from the first server) or a 1Password reference op://<vault>/<item>/<field>, never the token itself',
   },
   {
     rule: "private key value instead of a reference",
     mutate: (r) => (r.ssh.privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc"),
     message:
-      "pi-cluster:ssh.privateKey: a private key value is not a 1Password reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself",
+      "pi-cluster:ssh.privateKey: a private key (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself",
   },
   {
     rule: "malformed reference",
     mutate: (r) => (r.nodes[1].ssh.privateKey = "op://pi-cluster/pi3-worker-1-ssh"),
     message:
       'pi-cluster:nodes[1].ssh.privateKey: "op://pi-cluster/pi3-worker-1-ssh" is not a 1Password reference; use op://<vault>/<item>/<field> (e.g. op://pi-cluster/pi-ssh/private key), never the key itself',
+  },
+  {
+    rule: "1Password service-account token pasted",
+    mutate: (r) => (r.secrets.externalSecretsToken = SECRETS.opsToken),
+    message:
+      "pi-cluster:secrets.externalSecretsToken: a 1Password service-account token (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>, never the value",
+  },
+  {
+    rule: "API token pasted",
+    mutate: (r) => (r.secrets.cloudflareApiToken = SECRETS.apiToken),
+    message:
+      "pi-cluster:secrets.cloudflareApiToken: a value of 40 characters (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>, never the value",
+  },
+  {
+    rule: "Discord webhook pasted",
+    mutate: (r) => (r.secrets.discordWebhook = SECRETS.webhook),
+    message:
+      "pi-cluster:secrets.discordWebhook: a Discord webhook URL (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>",
+  },
+  {
+    rule: "password pasted",
+    mutate: (r) => (r.secrets.grafanaAdminPassword = SECRETS.password),
+    message:
+      "pi-cluster:secrets.grafanaAdminPassword: a value of 18 characters (value hidden) is not a 1Password reference; use op://<vault>/<item>/<field>",
+  },
+  {
+    rule: "secret of the wrong type (the schema's message)",
+    mutate: (r) => (r.secrets.grafanaAdminPassword = 904417230518),
+    message: "pi-cluster:secrets.grafanaAdminPassword: a number (value hidden) is not a string",
+  },
+  {
+    rule: "Cloudflare token pasted for cert-manager",
+    mutate: (r) => (r.platform.certificates.cloudflareToken = SECRETS.apiToken),
+    message:
+      'pi-cluster:platform.certificates.cloudflareToken: a value of 40 characters (value hidden) is not allowed; use "create" or an op://<vault>/<item>/<field> reference',
   },
   {
     rule: "SSH port out of range",
@@ -288,6 +394,186 @@ const cases: Case[] = [
     mutate: (r) => (r.network.nas = "10.1.1.60"),
     message:
       'pi-cluster:network.nas: "10.1.1.60" is outside the LAN 192.168.1.0/24; the NAS must be on it',
+  },
+  // --- addresses that cannot be a host, or that the cluster itself serves ---
+  {
+    rule: "node at the LAN's network address",
+    mutate: (r) => (r.nodes[1].ip = "192.168.1.0"),
+    message:
+      'pi-cluster:nodes[1].ip: "192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host; every node needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "node at the LAN's broadcast address",
+    mutate: (r) => (r.nodes[2].ip = "192.168.1.255"),
+    message:
+      'pi-cluster:nodes[2].ip: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; every node needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "gateway at the broadcast address",
+    mutate: (r) => (r.network.gateway = "192.168.1.255"),
+    message:
+      'pi-cluster:network.gateway: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; the gateway needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "NAS at the network address",
+    mutate: (r) => (r.network.nas = "192.168.1.0"),
+    message:
+      'pi-cluster:network.nas: "192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host; the NAS needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "NAS at a node's address",
+    mutate: (r) => (r.network.nas = "192.168.1.53"),
+    message:
+      'pi-cluster:network.nas: "192.168.1.53" is node pi3-worker-1\'s address; the NAS is the machine serving NFS to the cluster, give its own address',
+  },
+  {
+    rule: "node DNS on a node (Pi-hole on the host network)",
+    mutate: (r) => (r.network.nodeDns = ["192.168.1.55", "1.1.1.1"]),
+    message:
+      'pi-cluster:network.nodeDns[0]: "192.168.1.55" is node pi-k3s\'s address, an address the cluster serves; nodes that resolve through the cluster lose DNS whenever it is down (and cannot pull the images to bring it back); use resolvers outside the cluster, e.g. 1.1.1.1 and 8.8.8.8',
+  },
+  {
+    rule: "node DNS on Pi-hole's MetalLB address",
+    stack: "homelab-ha",
+    mutate: (r) => (r.network.nodeDns = ["10.0.0.53"]),
+    message:
+      'pi-cluster:network.nodeDns[0]: "10.0.0.53" is MetalLB\'s address for pihole (pi-cluster:metallb.services.pihole), an address the cluster serves; nodes that resolve through the cluster lose DNS whenever it is down (and cannot pull the images to bring it back); use resolvers outside the cluster, e.g. 1.1.1.1 and 8.8.8.8',
+  },
+  {
+    rule: "node DNS inside the MetalLB pool",
+    stack: "homelab-ha",
+    mutate: (r) => {
+      r.metallb.addresses.push("10.0.0.110-10.0.0.119");
+      r.network.nodeDns = ["1.1.1.1", "10.0.0.115"];
+    },
+    message:
+      'pi-cluster:network.nodeDns[1]: "10.0.0.115" is in the MetalLB pool 10.0.0.110-10.0.0.119 (pi-cluster:metallb.addresses[2]), an address the cluster serves; nodes that resolve through the cluster lose DNS whenever it is down (and cannot pull the images to bring it back); use resolvers outside the cluster, e.g. 1.1.1.1 and 8.8.8.8',
+  },
+  {
+    rule: "MetalLB pool holding the broadcast address",
+    stack: "homelab-ha",
+    mutate: (r) => r.metallb.addresses.push("10.0.0.250-10.0.0.255"),
+    message:
+      'pi-cluster:metallb.addresses[2]: "10.0.0.250-10.0.0.255" contains 10.0.0.255, which is the LAN\'s broadcast address; keep the pool clear of it',
+  },
+  {
+    rule: "MetalLB service at the network address",
+    stack: "homelab-ha",
+    mutate: (r) => (r.metallb.services.beszel = "10.0.0.0"),
+    message:
+      'pi-cluster:metallb.services.beszel: "10.0.0.0" is the network address of the LAN 10.0.0.0/24, not a host; MetalLB\'s address for beszel needs a host address (10.0.0.1-10.0.0.254)',
+    alsoReported: [
+      'pi-cluster:metallb.services.beszel: "10.0.0.0" is outside the MetalLB pool (10.0.0.53/32, 10.0.0.100-10.0.0.105)',
+    ],
+  },
+  {
+    rule: "API endpoint at the network address",
+    mutate: (r) => (r.cluster.k3s.apiEndpoint = "192.168.1.0"),
+    message:
+      'pi-cluster:cluster.k3s.apiEndpoint: "192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host; the API endpoint needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  {
+    rule: "ingress address at the broadcast address",
+    mutate: (r) => (r.platform.ingress.address = "192.168.1.255"),
+    message:
+      'pi-cluster:platform.ingress.address: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; the ingress needs a host address (192.168.1.1-192.168.1.254)',
+  },
+  // --- messages that name the key, and nothing that only follows from another problem ---
+  {
+    rule: "overcommitted node names the config entry behind each pod",
+    mutate: (r) => (r.placement.prometheus = { node: "pi3-worker-1" }),
+    message:
+      "node pi3-worker-1 is overcommitted: pods request 970Mi of memory but only 710Mi is free for pods (910Mi allocatable minus 200Mi for k3s); move a workload with pi-cluster:placement or lower its requests. On this node: prometheus 792Mi (pinned; pi-cluster:placement.prometheus), ingress-controller 90Mi (daemonset; default placement in code), unbound 64Mi (pinned; pi-cluster:placement.unbound), node-exporter 24Mi (daemonset; default placement in code)",
+  },
+  {
+    rule: "misspelt namespace (no hyphen), instead of 'pi-cluster:nodes is required'",
+    mutate: (r) => {
+      r["picluster:nodes"] = r.nodes;
+      delete r.nodes;
+    },
+    message:
+      "unknown config namespace picluster (in picluster:nodes): did you mean pi-cluster:nodes?",
+  },
+  {
+    rule: "misspelt namespace (underscore)",
+    mutate: (r) => {
+      r["pi_cluster:secrets"] = r.secrets;
+      delete r.secrets;
+    },
+    message:
+      "unknown config namespace pi_cluster (in pi_cluster:secrets): did you mean pi-cluster:secrets?",
+  },
+  {
+    rule: "misspelt namespace (a letter missing), on a nested key",
+    mutate: (r) => (r["pi-clster:network.nas"] = "192.168.1.60"),
+    message:
+      "unknown config namespace pi-clster (in pi-clster:network.nas): did you mean pi-cluster:network.nas?",
+  },
+  {
+    rule: "empty node list: the cause only, no follow-on ending in ()",
+    mutate: (r) => (r.nodes = []),
+    message: "pi-cluster:nodes: the list is empty; give at least one node with role: server",
+  },
+  {
+    rule: "empty MetalLB pool: the cause only, not every service 'outside the pool ()'",
+    stack: "homelab-ha",
+    mutate: (r) => (r.metallb.addresses = []),
+    message:
+      "pi-cluster:metallb.addresses: the list is empty; give at least one range on the LAN 10.0.0.0/24 for MetalLB to hand out (e.g. 10.0.0.100-10.0.0.104)",
+  },
+  {
+    rule: "malformed MetalLB range: not also 'outside the pool' for the services in it",
+    stack: "homelab-ha",
+    mutate: (r) => (r.metallb.addresses[1] = "10.0.0.100-10.0.0"),
+    message:
+      'pi-cluster:metallb.addresses[1]: "10.0.0.100-10.0.0" is not an address range; use 10.0.0.100-10.0.0.104 or 10.0.0.53/32',
+  },
+  {
+    rule: "empty node DNS list (the static-DNS step would fail at deploy time)",
+    mutate: (r) => (r.network.nodeDns = []),
+    message:
+      "pi-cluster:network.nodeDns: the list is empty; give at least one resolver outside the cluster (e.g. 1.1.1.1, 8.8.8.8), or leave the key out for those two",
+  },
+  {
+    rule: "malformed vault: not also 'reference in another vault' for every secret",
+    mutate: (r) => (r.cluster.onepasswordVault = "pi-cluster/"),
+    message:
+      'pi-cluster:cluster.onepasswordVault: "pi-cluster/" is not a vault name; give the vault\'s name or UUID without slashes',
+  },
+  // --- Let's Encrypt ---
+  {
+    rule: "ACME e-mail at example.com",
+    mutate: (r) => (r.platform.certificates.acmeEmail = "admin@example.com"),
+    message:
+      'pi-cluster:platform.certificates.acmeEmail: "admin@example.com" is at example.com, a domain reserved for examples (RFC 2606); Let\'s Encrypt refuses it as an account contact, staging included: give an address you read',
+  },
+  {
+    rule: "ACME e-mail at a subdomain of example.org, even on staging",
+    mutate: (r) => (r.platform.certificates.acmeEmail = "ops@mail.example.org"),
+    message:
+      'pi-cluster:platform.certificates.acmeEmail: "ops@mail.example.org" is at example.org, a domain reserved for examples (RFC 2606); Let\'s Encrypt refuses it as an account contact, staging included: give an address you read',
+  },
+  {
+    rule: "the stack files' old placeholder e-mail with the production issuer",
+    mutate: (r) => (r.platform.certificates.acmeEmail = "admin@mtgibbs.dev"),
+    message:
+      "pi-cluster:platform.certificates.acmeEmail: \"admin@mtgibbs.dev\" is the stack files' old placeholder, not your address; give your address, or remove the key (Let's Encrypt needs none), or try the stack with pi-cluster:platform.certificates.issuer: staging (untrusted certificates) first",
+  },
+  {
+    rule: "the placeholder with the issuer left to its default (production)",
+    stack: "homelab-ha",
+    mutate: (r) => {
+      r.platform.certificates.acmeEmail = "admin@mtgibbs.dev";
+      delete r.platform.certificates.issuer;
+    },
+    message:
+      "pi-cluster:platform.certificates.acmeEmail: \"admin@mtgibbs.dev\" is the stack files' old placeholder, not your address; give your address, or remove the key (Let's Encrypt needs none), or try the stack with pi-cluster:platform.certificates.issuer: staging (untrusted certificates) first",
+  },
+  {
+    rule: "issuer that is neither staging nor production",
+    mutate: (r) => (r.platform.certificates.issuer = "letsencrypt-prod"),
+    message:
+      'pi-cluster:platform.certificates.issuer: "letsencrypt-prod" is not allowed; allowed: staging, production',
   },
   // --- placement ---
   {
@@ -351,6 +637,44 @@ describe("invalid configs", () => {
     const problems = problemsOf(c.stack ?? "pi-k3s", c.mutate);
     expect(problems).toContain(c.message);
     expect([...problems].sort()).toEqual([c.message, ...(c.alsoReported ?? [])].sort());
+  });
+
+  test("no message repeats a pasted secret or any 6+ character piece of it", () => {
+    const SECRET_KEYS: [string, (r: Raw, v: unknown) => void][] = [
+      ["secrets.externalSecretsToken", (r, v) => (r.secrets.externalSecretsToken = v)],
+      ["secrets.cloudflareApiToken", (r, v) => (r.secrets.cloudflareApiToken = v)],
+      ["secrets.grafanaAdminPassword", (r, v) => (r.secrets.grafanaAdminPassword = v)],
+      ["secrets.discordWebhook", (r, v) => (r.secrets.discordWebhook = v)],
+      // A key the schema does not know yet: the rule covers everything under secrets.
+      ["secrets.newAppToken", (r, v) => (r.secrets.newAppToken = v)],
+      ["ssh.privateKey", (r, v) => (r.ssh.privateKey = v)],
+      ["nodes[1].ssh.privateKey", (r, v) => (r.nodes[1].ssh.privateKey = v)],
+      ["cluster.k3s.token", (r, v) => (r.cluster.k3s.token = v)],
+      [
+        "platform.certificates.cloudflareToken",
+        (r, v) => (r.platform.certificates.cloudflareToken = v),
+      ],
+    ];
+    // Each secret as a string, inside a list and inside a map (the schema's wrong-type path).
+    const shapes = (secret: string): unknown[] => [secret, [secret], { value: secret }];
+    for (const [key, set] of SECRET_KEYS) {
+      for (const secret of Object.values(SECRETS)) {
+        for (const value of shapes(secret)) {
+          const messages = problemsOf("pi-k3s", (r) => set(r, value)).join("\n");
+          expect(messages).not.toBe("");
+          expect(messages).not.toContain(secret);
+          // Every 6-character window of the secret, except plain lowercase words that are part
+          // of a format (a k3s token's "::server:") and appear in messages on their own.
+          for (let i = 0; i + 6 <= secret.length; i++) {
+            const piece = secret.slice(i, i + 6);
+            if (/^[a-z:/.-]+$/.test(piece)) continue;
+            if (messages.includes(piece)) {
+              throw new Error(`${key}: message repeats "${piece}" of a secret:\n${messages}`);
+            }
+          }
+        }
+      }
+    }
   });
 
   test("every problem is reported at once, in one error naming the stack file", () => {

@@ -133,7 +133,7 @@ export function validatePihole(config: PiholeConfig, context: AppPlanContext) {
     {
       key,
       message:
-        `${key}: ${showValue(config.dnsAddress)} is no node's address; Pi-hole runs on the host network ` +
+        `${key}: ${showValue(config.dnsAddress, key)} is no node's address; Pi-hole runs on the host network ` +
         `of the node clients use as DNS: one of ${context.nodes.map((n) => `${n.ip} (${n.hostname})`).join(", ")}`,
     },
   ];
