@@ -5,5 +5,7 @@ module.exports = {
   transform: { "^.+\\.ts$": "ts-jest" },
   // Each stack run loads the Pulumi SDK and providers afresh; give slow machines room.
   testTimeout: 120000,
+  // The Node that scripts/node-run.js fetches lives there: nothing for jest to index.
+  modulePathIgnorePatterns: ["<rootDir>/.tools/"],
   reporters: ["default", "<rootDir>/tests/support/summary-reporter.js"],
 };
