@@ -27,7 +27,7 @@ export interface WorkloadSpec {
   /** Unique within the stack; the key for `pi-cluster:placement`. */
   readonly name: string;
   readonly namespace: string;
-  readonly kind: "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob";
+  readonly kind: "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Job";
   /** Pods per workload. @default 1 (ignored for DaemonSets: one per eligible node) */
   readonly replicas?: number;
   /** Every container of the pod. */
