@@ -82,7 +82,7 @@ export function volumeCopyScript(options: VolumeCopyOptions): string {
     ...pruneFunction(),
     `src=${shQuote(source)}`,
     `root=${shQuote(`${target}/volumes/${options.node}`)}`,
-    "stamp=$(date +%Y-%m-%dT%H%M)",
+    "stamp=$(date +%Y-%m-%dT%H%M%S)",
     'work="$root/$stamp.partial"',
     // A run that failed half-way leaves a .partial folder: never mistaken for a backup.
     'mkdir -p "$root"',
@@ -103,7 +103,7 @@ export function volumeCopyScript(options: VolumeCopyOptions): string {
     "}",
     ...options.volumes.map((v) => `copy ${shQuote(v.namespace)} ${shQuote(v.claim)}`),
     'mv "$work" "$root/$stamp"',
-    `prune "$root" ${keep} '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{4}$'`,
+    `prune "$root" ${keep} '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}$'`,
     'echo "volume backup complete: $root/$stamp"',
     "",
   ].join("\n");
@@ -167,7 +167,7 @@ export function dumpScript(options: DumpOptions): string {
     ...pruneFunction(),
     ...verifyDumpFunction(),
     `root=${shQuote(`${target}/postgres`)}`,
-    "stamp=$(date +%Y-%m-%dT%H%M)",
+    "stamp=$(date +%Y-%m-%dT%H%M%S)",
     "dump() {",
     "  name=$1 host=$2 port=$3 user=$4 passfile=$5",
     '  dir="$root/$name"',
@@ -178,7 +178,7 @@ export function dumpScript(options: DumpOptions): string {
     '    --host="$host" --port="$port" --username="$user" --no-password | gzip > "$out.partial"',
     `  verify_dump "$out.partial" ${minBytes}`,
     '  mv "$out.partial" "$out"',
-    `  prune "$dir" ${keep} '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{4}[.]sql[.]gz$'`,
+    `  prune "$dir" ${keep} '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}[.]sql[.]gz$'`,
     '  echo "dumped $name: $out, $(wc -c < "$out") bytes"',
     "}",
     ...options.databases.map((d) =>
