@@ -15,7 +15,10 @@ import {
   volumeCopyScript,
 } from "../../components/apps/backups/scripts";
 
-const PG_BIN = "/usr/lib/postgresql/15/bin";
+// Debian's server binaries, newest major installed (15 on bookworm).
+const PG_BIN = `/usr/lib/postgresql/${
+  fs.readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a))[0]
+}/bin`;
 const isRoot = process.getuid?.() === 0;
 // initdb refuses to run as root: the server and the scripts run as the `postgres` user then.
 const pgUser = isRoot ? Number(execFileSync("id", ["-u", "postgres"]).toString().trim()) : null;
