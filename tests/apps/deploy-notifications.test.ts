@@ -234,7 +234,7 @@ describe("in the pi-k3s plan", () => {
     expect(configMap.options.ignoreChanges).toEqual(["data"]);
     const job = named(run, "kubernetes:batch/v1:Job", "deploy-notify");
     expect((job.inputs.metadata as { name: string }).name).toBe(
-      notifyJobManifest(run.topology).metadata!.name,
+      (notifyJobManifest(run.topology).metadata as { name: string }).name,
     );
   }, 60_000);
 });
