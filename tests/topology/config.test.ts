@@ -280,7 +280,7 @@ const cases: Case[] = [
     rule: "placement of a workload the stack does not deploy",
     mutate: (r) => (r.placement = { plex: { node: "pi-k3s" } }),
     message:
-      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, prometheus, prometheus-operator, web',
+      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, deploy-notify, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, postgres-backup, prometheus, prometheus-operator, volume-backup-pi-k3s, volume-backup-pi3-worker-1, volume-backup-pi3-worker-2, web',
   },
   {
     rule: "preferred node that does not exist",
@@ -330,6 +330,8 @@ describe("invalid configs", () => {
     const raw = rawConfig("pi-k3s");
     raw.nodes[1].ip = "192.168.1.553";
     raw.cluster.k3s.version = "latest";
+    // Planned without the apps' modules, so without their sections.
+    delete raw.apps;
     expect(() => planTopology("pi-k3s", raw, [])).toThrow(
       /^invalid config for stack "pi-k3s" \(Pulumi\.pi-k3s\.yaml\), 2 problem\(s\):\n  - pi-cluster:cluster\.k3s\.version: "latest"/,
     );
