@@ -3,13 +3,20 @@
  * each volume on (and refuses to guess), the CronJobs carry the settings a user checks in
  * `pulumi preview`, and the stack plans declare the namespace and the NAS export.
  */
+import { spawnSync } from "child_process";
 import {
   backupWorkloads,
   dumpCronJob,
   volumeBackupCronJob,
   volumesByNode,
 } from "../../components/apps/backups/backups";
-import { cronProblem, dumpScript, volumeCopyScript } from "../../components/apps/backups/scripts";
+import {
+  cronProblem,
+  dumpScript,
+  restoreScript,
+  volumeCopyScript,
+} from "../../components/apps/backups/scripts";
+import { notifyScript } from "../../components/apps/deploy-notifications/deploy-notifications";
 import { exemption } from "../../components/apps/exemptions";
 import { DatabaseSpec, StatefulVolume } from "../../topology/apps";
 import { ConfigError } from "../../topology/errors";
@@ -339,4 +346,28 @@ describe("in the stack plans", () => {
     },
     60_000,
   );
+});
+
+test.each([
+  [
+    "volume copy",
+    () => volumeCopyScript({ node: "pi-k3s", volumes: [{ namespace: "a", claim: "b" }] }),
+  ],
+  [
+    "dump",
+    () =>
+      dumpScript({
+        databases: [{ name: "x", host: "h", port: 5432, user: "u", passwordFile: "/p" }],
+      }),
+  ],
+  [
+    "restore",
+    () =>
+      restoreScript({ dump: "/d.sql.gz", host: "h", port: 5432, user: "u", passwordFile: "/p" }),
+  ],
+  ["deploy notice", () => notifyScript()],
+])("the %s script passes shellcheck as POSIX sh (busybox runs it)", (_name, script) => {
+  const result = spawnSync("shellcheck", ["-s", "sh", "-"], { input: script(), encoding: "utf8" });
+  expect(result.stdout).toBe("");
+  expect(result.status).toBe(0);
 });

@@ -26,6 +26,7 @@ export function shQuote(value: string | number): string {
 const PREAMBLE = [
   "set -eu",
   // busybox ash and bash know pipefail, dash does not; the checks below do not rely on it.
+  "# shellcheck disable=SC3040",
   "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi",
   'fail() { echo "backup FAILED: $*" >&2; exit 1; }',
 ];
@@ -35,6 +36,8 @@ function pruneFunction(): string[] {
   return [
     "prune() {",
     "  dir=$1 keep=$2 pattern=$3",
+    // The names are the scripts' own timestamps: ls is safe here.
+    "  # shellcheck disable=SC2012",
     '  ls -1 "$dir" | { grep -E "$pattern" || true; } | sort -r | awk -v keep="$keep" \'NR > keep\' |',
     '    while read -r old; do rm -rf "${dir:?}/$old"; echo "pruned $dir/$old"; done',
     "}",
