@@ -300,6 +300,8 @@ export class Backups extends pulumi.ComponentResource {
       readonly provider: k8s.Provider;
       readonly volumes: readonly StatefulVolume[];
       readonly databases: readonly DatabaseSpec[];
+      /** Every node joined and ready: the namespace (and so everything in it) waits for them. */
+      readonly nodesReady: readonly pulumi.Resource[];
       readonly externalSecrets: import("../../platform/external-secrets").ExternalSecrets;
     },
     opts?: pulumi.ComponentResourceOptions,
@@ -309,7 +311,7 @@ export class Backups extends pulumi.ComponentResource {
     // Fails planning before any resource when a volume's node is not fixed.
     const byNode = volumesByNode(topology, args.volumes);
     const child = { parent: this, provider };
-    const ns = namespace(BACKUP_NAMESPACE, child);
+    const ns = namespace(BACKUP_NAMESPACE, { ...child, dependsOn: [...args.nodesReady] });
     const nas = nfsVolume(
       `${BACKUP_NAMESPACE}-${NAS_BACKUP_CLAIM}`,
       {
@@ -373,6 +375,7 @@ export const backups = defineAppModule<BackupsConfig>({
         provider: context.provider,
         volumes: context.volumes,
         databases: context.databases,
+        nodesReady: context.nodesReady,
         externalSecrets: context.platform.externalSecrets,
       },
       opts,

@@ -251,6 +251,8 @@ export class DeployNotifications extends pulumi.ComponentResource {
     args: {
       readonly topology: Topology;
       readonly provider: k8s.Provider;
+      /** Every node joined and ready: the namespace (and so everything in it) waits for them. */
+      readonly nodesReady: readonly pulumi.Resource[];
       readonly externalSecrets: import("../../platform/external-secrets").ExternalSecrets;
       /** What the notice waits for (the platform's releases). */
       readonly after: readonly pulumi.Resource[];
@@ -261,7 +263,7 @@ export class DeployNotifications extends pulumi.ComponentResource {
     const { topology, provider } = args;
     const child = { parent: this, provider };
     const labels = appLabels(NOTIFY_WORKLOAD, "deploy-notifications");
-    const ns = namespace(NOTIFY_NAMESPACE, child);
+    const ns = namespace(NOTIFY_NAMESPACE, { ...child, dependsOn: [...args.nodesReady] });
     const secret = args.externalSecrets.secret(
       {
         name: NOTIFY_WEBHOOK_SECRET,
@@ -339,6 +341,7 @@ export const deployNotifications = defineAppModule<NotifyConfig>({
       {
         topology: context.topology,
         provider: context.provider,
+        nodesReady: context.nodesReady,
         externalSecrets: context.platform.externalSecrets,
         // The platform's parts, not the Platform itself: its routes wait for every app (this
         // one too), so waiting on the whole would be a cycle.
