@@ -17,17 +17,11 @@ export interface PinnedChart {
   readonly ref: ChartRef;
 }
 
-/** True for a value with exactly a ChartRef's fields: `chart`, `version` and `repo`, strings. */
+/** True for a value with a ChartRef's fields: `chart`, `version` and `repo`, all strings. */
 export function isChartRef(value: unknown): value is ChartRef {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const keys = Object.keys(value).sort();
   const v = value as Record<string, unknown>;
-  return (
-    keys.join(",") === "chart,repo,version" &&
-    typeof v.chart === "string" &&
-    typeof v.version === "string" &&
-    typeof v.repo === "string"
-  );
+  return typeof v.chart === "string" && typeof v.version === "string" && typeof v.repo === "string";
 }
 
 function modules(dir: string): string[] {
