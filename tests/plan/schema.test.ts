@@ -59,3 +59,37 @@ test("custom resources are checked against the pinned CRDs", () => {
     /^metallb\.io\/v1alpha1 IPAddressPool lan: the CRDs serve no metallb\.io\/v1alpha1 IPAddressPool/,
   );
 });
+
+describe("kube-prometheus-stack's and Traefik's CRDs are checked too", () => {
+  const monitor = (spec: Record<string, unknown>) => ({
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: { name: "pihole-exporter", namespace: "pihole" },
+    spec,
+  });
+  const selector = { matchLabels: { app: "pihole-exporter" } };
+
+  test("a valid ServiceMonitor passes", () => {
+    expect(validateObject(monitor({ selector, endpoints: [{ port: "metrics" }] }))).toEqual([]);
+  });
+
+  test("a ServiceMonitor with a misspelt key is rejected", () => {
+    expect(validateObject(monitor({ selector, endpoint: [{ port: "metrics" }] }))).toEqual([
+      "monitoring.coreos.com/v1 ServiceMonitor pihole-exporter: /spec must have required property 'endpoints'",
+      "monitoring.coreos.com/v1 ServiceMonitor pihole-exporter: /spec must NOT have additional properties (endpoint)",
+    ]);
+  });
+
+  test("a Traefik ServersTransport is checked against traefik.io's CRD", () => {
+    const transport = (spec: Record<string, unknown>) => ({
+      apiVersion: "traefik.io/v1alpha1",
+      kind: "ServersTransport",
+      metadata: { name: "insecure-backend", namespace: "external-services" },
+      spec,
+    });
+    expect(validateObject(transport({ insecureSkipVerify: true }))).toEqual([]);
+    expect(validateObject(transport({ insecureSkipVerfy: true }))).toEqual([
+      "traefik.io/v1alpha1 ServersTransport insecure-backend: /spec must NOT have additional properties (insecureSkipVerfy)",
+    ]);
+  });
+});

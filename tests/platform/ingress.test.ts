@@ -30,7 +30,7 @@ import {
 import { RecordedResource, ResourceRecorder, resourceKey } from "../../plan/record";
 import { ServiceEndpoint } from "../../topology/catalog";
 import { Topology } from "../../topology/types";
-import { unknownValuePaths } from "../support/helm-values";
+import { schemaProblems, unknownValuePaths } from "../support/helm-values";
 import { validateObject } from "../support/kube-schema";
 import { planned, rawConfig } from "../support/stack";
 
@@ -132,7 +132,7 @@ function keyPaths(values: Values, freeForm: readonly string[], at = ""): string[
 }
 
 /**
- * Traefik's chart is not in shared/charts, so the keys the program sets are listed here against
+ * The keys the program sets are also listed here, each checked by hand against
  * traefik/values.yaml of traefik-helm-chart v41.3.0 (commit a8a66d0098703627b2cf352c66b1725c196a734a,
  * https://github.com/traefik/traefik-helm-chart/blob/v41.3.0/traefik/values.yaml), with the line
  * each one is on. A key the program sets that is not listed fails the test: check it against that
@@ -398,6 +398,11 @@ describe.each(COMBINATIONS)("values: $label", ({ stack, mutate, nginx, hostPort 
         (p) => !(p in TRAEFIK_41_3_0_KEYS),
       );
       expect(unknown).toEqual([]);
+    });
+
+    test("traefik 41.3.0's values.yaml and values schema accept the values", () => {
+      expect(unknownValuePaths(values, "traefik", "41.3.0", TRAEFIK_FREE_FORM)).toEqual([]);
+      expect(schemaProblems(values, "traefik", "41.3.0")).toEqual([]);
     });
   }
 });

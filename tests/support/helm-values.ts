@@ -1,16 +1,23 @@
 /**
- * Checks the Helm values the program passes against the pinned chart's own files in
- * shared/charts: every key path must exist in the chart's values.yaml, sit under a map the chart
- * leaves free-form (`{}` or null by default), be documented there as a commented-out key, or lie
- * under a subtree the caller names as free-form (remote subcharts, config passthrough). Charts
- * with a values.schema.json are also validated against it.
+ * Checks the Helm values the program passes against the pinned chart's reference data in
+ * `tests/reference/charts` (generated from the upstream chart by `npm run charts:reference`):
+ * every key path must exist in the chart's values.yaml, sit under a map the chart leaves
+ * free-form (`{}` or null by default), be documented there as a commented-out key, or lie under
+ * a subtree the caller names as free-form (remote subcharts, config passthrough). Charts with a
+ * values.schema.json are also validated against it.
  */
 import * as fs from "fs";
 import * as path from "path";
-import Ajv from "ajv";
+import Ajv, { ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
-import * as YAML from "yaml";
-import { CHARTS_DIR } from "./crd-schema";
+import {
+  REFERENCE_DIR,
+  REGENERATE,
+  ValueType,
+  ValuesReference,
+  ValuesSchemaReference,
+  pointer,
+} from "../../scripts/chart-reference";
 
 type Json = unknown;
 
@@ -18,20 +25,42 @@ function isMap(value: Json): value is Record<string, Json> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** The chart's default values and raw text; fails clearly when the reference data is missing. */
+const references = new Map<string, ValuesReference>();
+
+/**
+ * The chart's default values, their key paths and types, and the keys its values.yaml documents
+ * in comments; fails naming the command to run when the reference data is missing.
+ */
 export function chartDefaults(
   chart: string,
   version: string,
-): { values: Record<string, Json>; text: string; dir: string } {
-  const dir = path.join(CHARTS_DIR, chart, version);
-  const file = path.join(dir, "values.yaml");
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `no reference values for ${chart} ${version}: ${file} is missing (shared/charts, or PI_CLUSTER_CHARTS_DIR)`,
-    );
+): {
+  values: Record<string, Json>;
+  keys: Readonly<Record<string, ValueType>>;
+  commentedKeys: ReadonlySet<string>;
+  dir: string;
+} {
+  const dir = path.join(REFERENCE_DIR, chart, version);
+  let reference = references.get(dir);
+  if (!reference) {
+    const file = path.join(dir, "values.json");
+    if (!fs.existsSync(file)) {
+      throw new Error(
+        `no reference values for ${chart} ${version}: ${path.relative(process.cwd(), file)} is ` +
+          `missing. Put the chart's files in ../shared/charts/${chart}/${version} and run ` +
+          `\`${REGENERATE}\``,
+      );
+    }
+    reference = JSON.parse(fs.readFileSync(file, "utf8")) as ValuesReference;
+    references.set(dir, reference);
   }
-  const text = fs.readFileSync(file, "utf8");
-  return { values: (YAML.parse(text) ?? {}) as Record<string, Json>, text, dir };
+  return {
+    // A copy: callers may change what they get without changing the next caller's defaults.
+    values: structuredClone(reference.defaults),
+    keys: reference.keys,
+    commentedKeys: new Set(reference.commentedKeys),
+    dir,
+  };
 }
 
 /**
@@ -44,25 +73,24 @@ export function unknownValuePaths(
   version: string,
   freeForm: readonly string[] = [],
 ): string[] {
-  const { values: defaults, text } = chartDefaults(chart, version);
-  const documented = (key: string) =>
-    new RegExp(`^\\s*#+\\s*${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:`, "m").test(text);
+  const { keys, commentedKeys } = chartDefaults(chart, version);
   const unknown: string[] = [];
-  const walk = (given: Record<string, Json>, chartLevel: Json, at: string) => {
+  const walk = (given: Record<string, Json>, at: string[]) => {
     for (const [key, value] of Object.entries(given)) {
-      const here = at ? `${at}.${key}` : key;
-      if (freeForm.some((p) => here === p || here.startsWith(`${p}.`))) continue;
-      if (!isMap(chartLevel)) continue;
-      if (!(key in chartLevel)) {
-        if (!documented(key)) unknown.push(here);
+      const here = [...at, key];
+      const dotted = here.join(".");
+      if (freeForm.some((p) => dotted === p || dotted.startsWith(`${p}.`))) continue;
+      const type = keys[pointer(here)];
+      if (type === undefined) {
+        if (!commentedKeys.has(key)) unknown.push(dotted);
         continue;
       }
-      const def = chartLevel[key];
-      // A default of {} or null is a free-form map (resources, nodeSelector, annotations...).
-      if (isMap(value) && isMap(def) && Object.keys(def).length > 0) walk(value, def, here);
+      // Only maps with keys of their own are walked: a default of {} or null is a free-form map
+      // (resources, nodeSelector, annotations...), and a scalar default takes what Helm gets.
+      if (isMap(value) && type === "object") walk(value, here);
     }
   };
-  walk(values, defaults, "");
+  walk(values, []);
   return unknown;
 }
 
@@ -77,6 +105,27 @@ export function mergeValues(defaults: Json, given: Json): Json {
   return merged;
 }
 
+const schemaValidators = new Map<string, ValidateFunction | null>();
+
+/** The compiled values schema of a chart version, or null when the chart ships none. */
+function valuesSchema(dir: string): ValidateFunction | null {
+  if (schemaValidators.has(dir)) return schemaValidators.get(dir)!;
+  const file = path.join(dir, "values-schema.json");
+  let validate: ValidateFunction | null = null;
+  if (fs.existsSync(file)) {
+    const { schema } = JSON.parse(fs.readFileSync(file, "utf8")) as ValuesSchemaReference;
+    // Charts declare draft-07 or 2020-12 (sometimes with an https URL ajv does not know by name).
+    const ajv = String(schema.$schema).includes("2020-12")
+      ? new Ajv2020({ allErrors: true, strict: false })
+      : new Ajv({ allErrors: true, strict: false });
+    const body: Record<string, unknown> = { ...schema };
+    delete body.$schema;
+    validate = ajv.compile(body);
+  }
+  schemaValidators.set(dir, validate);
+  return validate;
+}
+
 /**
  * Problems from the chart's values.schema.json, or [] when the chart ships none. Like Helm, it
  * validates the defaults merged with the given values.
@@ -87,16 +136,8 @@ export function schemaProblems(
   version: string,
 ): string[] {
   const { dir, values: defaults } = chartDefaults(chart, version);
-  const file = path.join(dir, "values.schema.json");
-  if (!fs.existsSync(file)) return [];
-  const schema = JSON.parse(fs.readFileSync(file, "utf8")) as { $schema?: string };
-  // Charts declare draft-07 or 2020-12 (sometimes with an https URL ajv does not know by name).
-  const ajv = String(schema.$schema).includes("2020-12")
-    ? new Ajv2020({ allErrors: true, strict: false })
-    : new Ajv({ allErrors: true, strict: false });
-  delete schema.$schema;
-  const validate = ajv.compile(schema);
-  if (validate(mergeValues(defaults, values))) return [];
+  const validate = valuesSchema(dir);
+  if (!validate || validate(mergeValues(defaults, values))) return [];
   return (validate.errors ?? []).map(
     (e) =>
       `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
