@@ -49,16 +49,31 @@ export interface PostgresArgs {
   readonly claim: string;
 }
 
-/** `pg_isready` against the local server, as the image's own health check runs it. */
-export function pgIsReady(args: Pick<PostgresArgs, "database" | "user">): string[] {
+/**
+ * `pg_isready` against the local server, as the image's own health check runs it: exit 0 when
+ * it accepts connections, 1 while it starts or recovers, 2 when nothing answers.
+ * @param port @default 5432
+ */
+export function pgIsReady(
+  args: Pick<PostgresArgs, "database" | "user">,
+  port = POSTGRES_PORT,
+): string[] {
   return [
     "pg_isready",
     "--host=127.0.0.1",
-    `--port=${POSTGRES_PORT}`,
+    `--port=${port}`,
     `--username=${args.user}`,
     `--dbname=${args.database}`,
   ];
 }
+
+/** The image's CMD plus a Pi-sized cache (`-c` wins over the image's config file). */
+export function postgresArgs(configFile = "/etc/postgresql/postgresql.conf"): string[] {
+  return ["postgres", "-c", `config_file=${configFile}`, "-c", `shared_buffers=${SHARED_BUFFERS}`];
+}
+
+/** What `initdb` gets on a fresh volume (as Immich's compose: page checksums). */
+export const INITDB_ARGS = "--data-checksums";
 
 /** The StatefulSet: one replica (the data is on one node's disk), the image's own entrypoint. */
 export function postgresStatefulSet(
@@ -93,14 +108,7 @@ export function postgresStatefulSet(
             {
               name: "postgres",
               image: image("immichPostgres"),
-              // The image's CMD plus a Pi-sized cache; `-c` wins over its config file.
-              args: [
-                "postgres",
-                "-c",
-                "config_file=/etc/postgresql/postgresql.conf",
-                "-c",
-                `shared_buffers=${SHARED_BUFFERS}`,
-              ],
+              args: postgresArgs(),
               env: [
                 { name: "POSTGRES_DB", value: args.database },
                 { name: "POSTGRES_USER", value: args.user },
@@ -110,8 +118,8 @@ export function postgresStatefulSet(
                     secretKeyRef: { name: args.passwordSecret.name, key: args.passwordSecret.key },
                   },
                 },
-                // As Immich's compose: page checksums, which the image's health check reads.
-                { name: "POSTGRES_INITDB_ARGS", value: "--data-checksums" },
+                // Page checksums, which the image's own health check reads.
+                { name: "POSTGRES_INITDB_ARGS", value: INITDB_ARGS },
                 { name: "PGDATA", value: PGDATA },
                 // Immich's setting for storage that is not an SSD: a Pi's SD card or USB disk.
                 { name: "DB_STORAGE_TYPE", value: "HDD" },
