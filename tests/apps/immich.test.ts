@@ -300,7 +300,7 @@ describe("pi-k3s as preview shows it", () => {
     );
     expect(secret.metadata).toMatchObject({ name: "immich-postgresql", namespace: "immich" });
     expect(secret.spec.data).toEqual([
-      { secretKey: "password", remoteRef: { key: "immich-postgres/password" } },
+      { secretKey: "password", remoteRef: { key: "immich-db/password" } },
     ]);
   });
 
