@@ -16,6 +16,7 @@ import {
 } from "../../components/apps/immich";
 import {
   INITDB_ARGS,
+  PGDATA,
   pgIsReady,
   POSTGRES_SHM,
   postgresArgs,
@@ -232,6 +233,10 @@ describe("pi-k3s as preview shows it", () => {
       emptyDir: { medium: "Memory", sizeLimit: "128Mi" },
     });
     expect(container.volumeMounts).toContainEqual({ name: "shm", mountPath: "/dev/shm" });
+    expect(container.volumeMounts).toContainEqual({
+      name: "data",
+      mountPath: "/var/lib/postgresql/data",
+    });
     expect(pod.volumes).toContainEqual({
       name: "data",
       persistentVolumeClaim: { claimName: "data-immich-postgresql-0" },
@@ -244,7 +249,7 @@ describe("pi-k3s as preview shows it", () => {
       POSTGRES_USER: "immich",
       POSTGRES_PASSWORD: { secretKeyRef: { name: "immich-postgresql", key: "password" } },
       POSTGRES_INITDB_ARGS: "--data-checksums",
-      PGDATA: "/var/lib/postgresql/data",
+      PGDATA: "/var/lib/postgresql/data/pgdata",
       DB_STORAGE_TYPE: "HDD",
     });
     expect(container.securityContext).toMatchObject({
@@ -507,6 +512,23 @@ describe("Postgres' probe and arguments against a real PostgreSQL", () => {
     asPostgres("pg_ctl", ["-D", data, "-m", "fast", "stop"]);
     expect(probe()).toBe(2);
   });
+
+  // Only as root can the test make the directory local-path makes (root's, mode 0777).
+  (process.getuid?.() === 0 ? test : test.skip)(
+    "initdb as a non-root user needs PGDATA below the claim's root-owned directory",
+    () => {
+      const claim = fs.mkdtempSync(path.join(os.tmpdir(), "immich-claim-"));
+      try {
+        fs.chmodSync(claim, 0o777);
+        expect(asPostgres("initdb", ["-U", "postgres", "-D", claim]).status).not.toBe(0);
+        const pgdata = path.join(claim, path.basename(PGDATA));
+        expect(asPostgres("initdb", ["-U", "postgres", "-D", pgdata]).status).toBe(0);
+      } finally {
+        fs.rmSync(claim, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 
   test("the shm size the pod gets is at least Immich's 128 MB", () => {
     expect(POSTGRES_SHM).toBe("128Mi");

@@ -24,8 +24,15 @@ export const POSTGRES_CLAIM = `data-${POSTGRES_NAME}-0`;
 /** The official postgres image's `postgres` user, which Immich's image builds on. */
 export const POSTGRES_UID = 999;
 
-/** Where the data directory lives: the official image's default `PGDATA`. */
-export const PGDATA = "/var/lib/postgresql/data";
+/** Where the claim is mounted (the official image's data path). */
+export const DATA_MOUNT = "/var/lib/postgresql/data";
+
+/**
+ * The data directory: a subdirectory of the mount, as the official image advises for mounted
+ * volumes. local-path creates the volume's directory as root (and ignores `fsGroup`); initdb,
+ * running as uid 999, can create and own a subdirectory but cannot take over the root one.
+ */
+export const PGDATA = `${DATA_MOUNT}/pgdata`;
 
 /**
  * Shared memory for parallel queries: Immich's compose gives 128 MB (`shm_size`); Docker's
@@ -126,7 +133,7 @@ export function postgresStatefulSet(
               ],
               ports: [{ name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" }],
               volumeMounts: [
-                { name: "data", mountPath: PGDATA },
+                { name: "data", mountPath: DATA_MOUNT },
                 { name: "shm", mountPath: "/dev/shm" },
                 // The entrypoint writes its config here; the socket and lock file go to /var/run.
                 { name: "config", mountPath: "/etc/postgresql" },
