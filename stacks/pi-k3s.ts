@@ -3,6 +3,7 @@ import { AnyAppModule } from "../components/apps/app";
 import { backups } from "../components/apps/backups/backups";
 import { deployNotifications } from "../components/apps/deploy-notifications/deploy-notifications";
 import { homepage } from "../components/apps/homepage";
+import { immich } from "../components/apps/immich";
 import { pihole } from "../components/apps/pihole";
 import { uptimeKuma } from "../components/apps/uptime-kuma";
 import { composeStack, StackResult } from "./compose";
@@ -12,6 +13,7 @@ export const PI_K3S_APPS: readonly AnyAppModule[] = [
   pihole,
   uptimeKuma,
   homepage,
+  immich,
   backups,
   // Last: its notice waits for the platform and names what this deploy changed.
   deployNotifications,

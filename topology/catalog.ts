@@ -60,6 +60,11 @@ export interface ServiceEndpoint {
    * controller in use. @default "HTTP"
    */
   readonly backendProtocol?: BackendProtocol;
+  /**
+   * No limit on a request's body (uploads of photos and videos): ingress-nginx refuses bodies
+   * over 1 MiB by default; Traefik sets no limit. @default false
+   */
+  readonly unlimitedRequestBody?: boolean;
   /** Where the app appears on the dashboard; absent for no tile (the dashboard itself). */
   readonly dashboard?: DashboardTile;
   /** What the uptime monitor checks; `false` for none. @default { kind: "http", path: "/" } */

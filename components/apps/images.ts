@@ -64,6 +64,24 @@ export const IMAGES = {
     tag: "8.16.0",
     source: "https://github.com/curl/curl-container/releases",
   },
+  // Immich (seed 000: v2.4.1). The chart takes one tag for server and machine learning.
+  immichServer: {
+    repository: "ghcr.io/immich-app/immich-server",
+    tag: "v2.4.1",
+    source: "https://github.com/immich-app/immich/releases",
+  },
+  immichMachineLearning: {
+    repository: "ghcr.io/immich-app/immich-machine-learning",
+    tag: "v2.4.1",
+    source: "https://github.com/immich-app/immich/releases",
+  },
+  // PG 14 as the user's pgvecto.rs database, with both VectorChord 0.4.3 and pgvecto.rs 0.2.0 so
+  // v2.4.1 can move the vectors over (the tag Immich's own docker-compose.yml pins).
+  immichPostgres: {
+    repository: "ghcr.io/immich-app/postgres",
+    tag: "14-vectorchord0.4.3-pgvectors0.2.0",
+    source: "https://github.com/immich-app/base-images/pkgs/container/postgres",
+  },
 } as const satisfies Record<string, PinnedImage>;
 
 export type ImageName = keyof typeof IMAGES;

@@ -50,6 +50,9 @@ export function routeAnnotations(
     // The upstream certificate is not verified (proxy-ssl-verify defaults to "off").
     annotations["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTPS";
   }
+  if (endpoint.unlimitedRequestBody && controller === "ingress-nginx") {
+    annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = "0";
+  }
   // Traefik reads the backend scheme from the Service, not the Ingress: see serviceAnnotations.
   return annotations;
 }

@@ -24,16 +24,15 @@ import { resources, WorkloadSpec } from "../../topology/workloads";
 import { validateObject } from "../support/kube-schema";
 import { named, planned, planStack } from "../support/stack";
 
-/** Stand-ins for workloads of apps the stacks may not run (Pi-hole's is the real one). */
-const appWorkloads: WorkloadSpec[] = [
-  ["immich-postgresql", "immich", "StatefulSet"],
-  ["jellyfin", "jellyfin", "Deployment"],
-].map(([name, namespace, kind]) => ({
-  name,
-  namespace,
-  kind: kind as WorkloadSpec["kind"],
-  containers: { main: resources("10m", "16Mi", "100m", "32Mi") },
-}));
+/** Stand-ins for workloads of apps the stacks may not run (Pi-hole's and Immich's are real). */
+const appWorkloads: WorkloadSpec[] = [["jellyfin", "jellyfin", "Deployment"]].map(
+  ([name, namespace, kind]) => ({
+    name,
+    namespace,
+    kind: kind as WorkloadSpec["kind"],
+    containers: { main: resources("10m", "16Mi", "100m", "32Mi") },
+  }),
+);
 
 const volume = (
   claim: string,

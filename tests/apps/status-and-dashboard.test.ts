@@ -223,7 +223,7 @@ describe("Homepage", () => {
       throw new Error("expected a ConfigError");
     } catch (error) {
       expect((error as ConfigError).problems.map((p) => p.message)).toContain(
-        'unknown key "plex" in pi-cluster:apps; this stack runs pihole, uptime-kuma, homepage, backups, deploy-notifications (listed in stacks/<stack>.ts)',
+        'unknown key "plex" in pi-cluster:apps; this stack runs pihole, uptime-kuma, homepage, immich, backups, deploy-notifications (listed in stacks/<stack>.ts)',
       );
     }
   });

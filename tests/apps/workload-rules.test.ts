@@ -198,11 +198,23 @@ describe("the rules themselves", () => {
 });
 
 describe("the image table", () => {
+  // x.y[.z] with an optional suffix, or a major whose suffix pins every component it bundles
+  // (Immich's Postgres: 14-vectorchord0.4.3-pgvectors0.2.0).
+  const EXACT_TAG =
+    /^v?[0-9]+((\.[0-9]+){1,2}([-+._][0-9A-Za-z.-]+)?|(-[a-z]+[0-9]+\.[0-9]+\.[0-9]+)+)$/;
+
+  test("the exact-tag rule refuses floating tags", () => {
+    for (const tag of ["latest", "2", "14-alpine", "14-vectorchord0.4", "v2"])
+      expect(tag).not.toMatch(EXACT_TAG);
+    for (const tag of ["2.5.3", "v2.4.1", "1.26.0-0", "14-vectorchord0.4.3-pgvectors0.2.0"])
+      expect(tag).toMatch(EXACT_TAG);
+  });
+
   test("every image has an exact tag: no latest, no floating major", () => {
     for (const [name, pinned] of Object.entries(IMAGES)) {
       expect({ name, tag: pinned.tag }).toEqual({
         name,
-        tag: expect.stringMatching(/^v?[0-9]+(\.[0-9]+){1,2}([-+._][0-9A-Za-z.-]+)?$/),
+        tag: expect.stringMatching(EXACT_TAG),
       });
       expect(pinned.source).toMatch(/^https:\/\//);
     }

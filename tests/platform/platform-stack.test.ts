@@ -30,7 +30,8 @@ function releases(run: StackRun): Record<string, string> {
   return Object.fromEntries(
     ofType(run, RELEASE).map((r) => [
       String(r.inputs.name),
-      `${String(r.inputs.chart)}@${String(r.inputs.version)} from ${String((r.inputs.repositoryOpts as { repo: string }).repo)} into ${String(r.inputs.namespace)}`,
+      // An OCI chart names its registry in `chart` and has no repositoryOpts.
+      `${String(r.inputs.chart)}@${String(r.inputs.version)}${r.inputs.repositoryOpts ? ` from ${String((r.inputs.repositoryOpts as { repo: string }).repo)}` : ""} into ${String(r.inputs.namespace)}`,
     ]),
   );
 }
@@ -45,6 +46,7 @@ test("pi-k3s and pi5-expansion: ESO 1.2.0, cert-manager v1.21.1, ingress-nginx 4
         "ingress-nginx@4.15.1 from https://kubernetes.github.io/ingress-nginx into ingress-nginx",
       "kube-prometheus-stack":
         "kube-prometheus-stack@88.5.3 from https://prometheus-community.github.io/helm-charts into monitoring",
+      immich: "oci://ghcr.io/immich-app/immich-charts/immich@0.10.3 into immich",
     });
   }
 });

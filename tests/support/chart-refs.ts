@@ -37,13 +37,23 @@ function modules(dir: string): string[] {
     .sort();
 }
 
-/** The ChartRefs exported by the modules under `components/`, in module then export order. */
+/** The chart's name in the reference data: an OCI reference's last segment (`oci://…/immich`). */
+export function chartName(ref: ChartRef): string {
+  return ref.chart.split("/").pop()!;
+}
+
+/**
+ * The ChartRefs exported by the modules under `components/`, in module then export order; a pin
+ * re-exported by a second module counts once, where it is declared first.
+ */
 export function pinnedCharts(root = path.join(REPO_ROOT, "components")): PinnedChart[] {
+  const seen = new Set<unknown>();
   return modules(root).flatMap((file) => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exports = require(file) as Record<string, unknown>;
     return Object.entries(exports)
-      .filter(([, value]) => isChartRef(value))
+      .filter(([, value]) => isChartRef(value) && !seen.has(value))
+      .map(([name, value]) => (seen.add(value), [name, value] as const))
       .map(([name, value]) => ({
         module: path.relative(REPO_ROOT, file).split(path.sep).join("/"),
         name,
@@ -59,12 +69,13 @@ export function pinnedCharts(root = path.join(REPO_ROOT, "components")): PinnedC
 export function missingReference(pinned: readonly PinnedChart[], referenceDir: string): string[] {
   return pinned
     .filter(
-      ({ ref }) => !fs.existsSync(path.join(referenceDir, ref.chart, ref.version, "values.json")),
+      ({ ref }) =>
+        !fs.existsSync(path.join(referenceDir, chartName(ref), ref.version, "values.json")),
     )
     .map(
       ({ module, name, ref }) =>
         `${module} ${name} pins ${ref.chart} ${ref.version}, which has no reference data in ` +
-        `tests/reference/charts/${ref.chart}/${ref.version}: put the chart's upstream files in ` +
-        `../shared/charts/${ref.chart}/${ref.version} and run \`${REGENERATE}\``,
+        `tests/reference/charts/${chartName(ref)}/${ref.version}: put the chart's upstream files in ` +
+        `../shared/charts/${chartName(ref)}/${ref.version} and run \`${REGENERATE}\``,
     );
 }

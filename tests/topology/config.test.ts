@@ -302,7 +302,7 @@ const cases: Case[] = [
     rule: "a volume override for a volume the stack does not have",
     mutate: (r) => (r.volumes = { "pihole/pihole-dnsmasq": { storageClass: "local-path" } }),
     message:
-      'pi-cluster:volumes.pihole/pihole-dnsmasq: no stateful volume is declared as "pihole/pihole-dnsmasq"; allowed: monitoring/prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-0, monitoring/kube-prometheus-stack-grafana, pihole/pihole-etc, uptime-kuma/uptime-kuma-data, uptime-kuma/autokuma-data',
+      'pi-cluster:volumes.pihole/pihole-dnsmasq: no stateful volume is declared as "pihole/pihole-dnsmasq"; allowed: monitoring/prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-0, monitoring/kube-prometheus-stack-grafana, pihole/pihole-etc, uptime-kuma/uptime-kuma-data, uptime-kuma/autokuma-data, immich/data-immich-postgresql-0, immich/immich-library',
   },
   {
     rule: "a live name for a claim a chart names",
