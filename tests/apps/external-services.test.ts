@@ -190,6 +190,16 @@ describe("in pi-k3s (ingress-nginx)", () => {
       type: "http",
       url: "https://nas.lab.mtgibbs.dev/",
     });
+    const secret = named(
+      nginx,
+      "kubernetes:external-secrets.io/v1:ExternalSecret",
+      "homepage-homepage-unifi-external-secret",
+    ).inputs as Json;
+    expect(secret.metadata.name).toBe("homepage-unifi");
+    expect(secret.spec.data).toEqual([
+      { secretKey: "username", remoteRef: { key: "unifi/username" } },
+      { secretKey: "password", remoteRef: { key: "unifi/password" } },
+    ]);
     const homepage = named(nginx, "kubernetes:apps/v1:Deployment", "homepage").inputs as Json;
     const env = homepage.spec.template.spec.containers[0].env.map((e: Json) => e.name);
     expect(env).toEqual(

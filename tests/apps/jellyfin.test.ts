@@ -182,6 +182,16 @@ describe("catalog", () => {
     const homepage = named(runs["pi-k3s"], DEPLOYMENT, "homepage").inputs as Json;
     const env = homepage.spec.template.spec.containers[0].env.map((e: Json) => e.name);
     expect(env).toContain(widgetEnvName("jellyfin", "key"));
+    // The live cluster's ExternalSecret name, filled from the 1Password item jellyfin/api-key.
+    const secret = named(
+      runs["pi-k3s"],
+      "kubernetes:external-secrets.io/v1:ExternalSecret",
+      "homepage-homepage-jellyfin-external-secret",
+    ).inputs as Json;
+    expect(secret.metadata.name).toBe("homepage-jellyfin");
+    expect(secret.spec.data).toEqual([
+      { secretKey: "key", remoteRef: { key: "jellyfin/api-key" } },
+    ]);
   });
 });
 

@@ -137,7 +137,9 @@ describe.each(STACKS)("%s", (stack) => {
       "monitoring-grafana-admin-external-secret",
     ];
     const appSecrets = [
+      "homepage-homepage-jellyfin-external-secret",
       "homepage-homepage-pihole-external-secret",
+      "homepage-homepage-unifi-external-secret",
       "pihole-pihole-secret-external-secret",
       "uptime-kuma-uptime-kuma-credentials-external-secret",
     ];
