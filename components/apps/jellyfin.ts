@@ -42,6 +42,8 @@ export const MEDIA_CLAIM = "jellyfin-media";
  */
 export const MIN_FREE_GI = 2;
 const MIN_CONFIG_GI = 5;
+/** Where the pod mounts its own volumes; the library must go elsewhere. */
+const OWN_MOUNTS = ["/config", "/cache", "/tmp"];
 
 const quantity = z
   .string()
@@ -89,6 +91,19 @@ export function validateJellyfin(config: JellyfinConfig, context: AppPlanContext
   };
   absolute("mediaExport", "/volume1/video");
   absolute("mediaPath", "/media");
+  const own = OWN_MOUNTS.find(
+    (m) =>
+      config.mediaPath === m ||
+      config.mediaPath.startsWith(`${m}/`) ||
+      m.startsWith(`${config.mediaPath}/`) ||
+      config.mediaPath === "/",
+  );
+  if (own) {
+    add(
+      "mediaPath",
+      `${showValue(config.mediaPath)} overlaps Jellyfin's own ${own}; allowed: a path outside ${OWN_MOUNTS.join(", ")}`,
+    );
+  }
   if (context.network.nas === undefined) {
     const key = appKey("jellyfin", ".mediaExport");
     problems.push({

@@ -213,6 +213,11 @@ describe("config errors name the key", () => {
       'pi-cluster:apps.jellyfin.mediaPath: "media" is not an absolute path; use one like /media',
     ],
     [
+      "a mount path over Jellyfin's own",
+      (raw: Json) => (raw.apps.jellyfin.mediaPath = "/config/media"),
+      'pi-cluster:apps.jellyfin.mediaPath: "/config/media" overlaps Jellyfin\'s own /config; allowed: a path outside /config, /cache, /tmp',
+    ],
+    [
       "a config volume too small for the free-space check",
       (raw: Json) => (raw.apps.jellyfin.configSize = "2Gi"),
       'pi-cluster:apps.jellyfin.configSize: "2Gi" is too small; allowed: at least 5Gi (Jellyfin refuses to start with less than 2 GiB free)',
