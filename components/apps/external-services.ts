@@ -14,7 +14,8 @@ import { z } from "zod";
 import { appKey, AppPlanContext } from "../../topology/apps";
 import { ServiceEndpoint } from "../../topology/catalog";
 import { ConfigProblem, showValue } from "../../topology/errors";
-import { inRange, isIpv4, parseCidr, parseIpv4 } from "../../topology/net";
+import { inRange, isIpv4, parseCidr } from "../../topology/net";
+import { hostRange, reservedAddress } from "../../topology/validate";
 import { IngressControllerKind } from "../platform/ingress-controller";
 import { namespace } from "../platform/helm";
 import { serviceAnnotations } from "../platform/routes";
@@ -24,11 +25,14 @@ import { appLabels } from "./workload";
 export const EXTERNAL_SERVICES_NAMESPACE = "external-services";
 
 /**
- * `pi-cluster:secrets` keys a device's widget may read. Declared once here because an app's
- * secrets are known before its config is read: Unifi's widget logs in with a local account
- * (seed 001, decision 18).
+ * The secrets each kind of device widget logs in with: widget key → `pi-cluster:secrets` key.
+ * Kept here, not in the stack file, because an app's secrets are known before its config is read
+ * (and a config field named `password` would be taken for a pasted secret). Unifi's widget logs in
+ * with a local account (seed 001, decision 18).
  */
-export const DEVICE_WIDGET_SECRETS = ["unifiUsername", "unifiPassword"] as const;
+export const DEVICE_WIDGET_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  unifi: { username: "unifiUsername", password: "unifiPassword" },
+};
 
 const dnsLabel = z
   .string()
@@ -56,15 +60,14 @@ export const deviceSchema = z.strictObject({
   /** Path the uptime monitor checks through the ingress; `false` for no monitor. @default "/" */
   monitor: z.union([z.string(), z.literal(false)]).default("/"),
   /**
-   * A Homepage widget on the tile: its type, plain keys, and secret keys (widget key →
-   * `pi-cluster:secrets` key, one of DEVICE_WIDGET_SECRETS). It reads the device through its
+   * A Homepage widget on the tile: its type and plain keys; the secrets a type logs in with come
+   * from DEVICE_WIDGET_SECRETS. It reads the device through its
    * in-cluster Service.
    */
   widget: z
     .strictObject({
       type: z.string(),
       options: z.record(z.string(), z.unknown()).optional(),
-      secrets: z.record(z.string(), z.string()).optional(),
     })
     .optional(),
 });
@@ -79,64 +82,63 @@ export type ExternalServicesConfig = z.infer<typeof externalServicesConfigSchema
 
 /**
  * Why `address` cannot be a device on the LAN `subnet`, or undefined when it can: it must be an
- * IPv4 address inside the subnet and neither its network nor its broadcast address.
+ * IPv4 address inside the subnet and neither its network nor its broadcast address (the same
+ * rules and words as the platform's own addresses). `key` is the config key, for the value.
  */
-export function lanHostProblem(address: string, subnet: string): string | undefined {
+export function lanHostProblem(address: string, subnet: string, key: string): string | undefined {
   const range = parseCidr(subnet);
   if (!isIpv4(address)) {
-    return `${showValue(address)} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.1.30)`;
+    return `${showValue(address, key)} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.1.30)`;
   }
   if (!range) return undefined; // the subnet's own error is reported at pi-cluster:network.subnet
   if (!inRange(address, range)) {
-    return `${showValue(address)} is outside the LAN ${subnet}; a device must be a host on it`;
+    return `${showValue(address, key)} is outside the LAN ${subnet}; a device must be on it`;
   }
-  const value = parseIpv4(address)!;
-  if (range.last - range.first >= 3 && (value === range.first || value === range.last)) {
-    const which = value === range.first ? "network" : "broadcast";
-    return `${showValue(address)} is the ${which} address of the LAN ${subnet}, not a host`;
+  const reserved = reservedAddress(address, range);
+  if (reserved) {
+    return (
+      `${showValue(address, key)} is the ${reserved} of the LAN ${subnet}, not a host; a device ` +
+      `needs a host address (${hostRange(range)})`
+    );
   }
   return undefined;
 }
 
-/** Addresses on the LAN, unique names and hosts, widget secrets the module declares. */
+/** Addresses on the LAN, unique names and hosts, monitor paths. */
 export function validateExternalServices(
   config: ExternalServicesConfig,
   context: AppPlanContext,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const keyOf = (path: string) => appKey("external-services", path);
   const add = (path: string, message: string) => {
-    const key = appKey("external-services", path);
+    const key = keyOf(path);
     problems.push({ key, message: `${key}: ${message}` });
   };
   const names = new Map<string, number>();
   const hosts = new Map<string, number>();
   config.devices.forEach((device, i) => {
     const at = `.devices[${i}]`;
-    const problem = lanHostProblem(device.address, context.network.subnet);
+    const problem = lanHostProblem(device.address, context.network.subnet, keyOf(`${at}.address`));
     if (problem) add(`${at}.address`, problem);
     const host = device.host ?? device.name;
     if (names.has(device.name)) {
       add(
         `${at}.name`,
-        `${showValue(device.name)} is already used by devices[${names.get(device.name)}]; names must be unique`,
+        `${showValue(device.name, keyOf(`${at}.name`))} is already used by devices[${names.get(device.name)}]; names must be unique`,
       );
     } else names.set(device.name, i);
     if (hosts.has(host)) {
       add(
         `${at}.host`,
-        `${showValue(host)} is already used by devices[${hosts.get(host)}]; hosts must be unique`,
+        `${showValue(host, keyOf(`${at}.host`))} is already used by devices[${hosts.get(host)}]; hosts must be unique`,
       );
     } else hosts.set(host, i);
-    for (const [field, secret] of Object.entries(device.widget?.secrets ?? {})) {
-      if (!(DEVICE_WIDGET_SECRETS as readonly string[]).includes(secret)) {
-        add(
-          `${at}.widget.secrets.${field}`,
-          `${showValue(secret)} is not allowed; allowed: ${DEVICE_WIDGET_SECRETS.join(", ")}`,
-        );
-      }
-    }
     if (device.monitor !== false && !device.monitor.startsWith("/")) {
-      add(`${at}.monitor`, `${showValue(device.monitor)} is not a path; use one like /`);
+      add(
+        `${at}.monitor`,
+        `${showValue(device.monitor, keyOf(`${at}.monitor`))} is not a path; use one like /`,
+      );
     }
   });
   return problems;
@@ -173,7 +175,9 @@ export function deviceEndpoint(device: DeviceConfig): ServiceEndpoint {
               type: device.widget.type,
               url: deviceServiceUrl(device),
               ...(device.widget.options ? { options: device.widget.options } : {}),
-              ...(device.widget.secrets ? { secrets: device.widget.secrets } : {}),
+              ...(DEVICE_WIDGET_SECRETS[device.widget.type]
+                ? { secrets: DEVICE_WIDGET_SECRETS[device.widget.type] }
+                : {}),
             },
           }
         : {}),
@@ -237,7 +241,7 @@ export function deviceEndpointSliceManifest(
 export const externalServices = defineAppModule<ExternalServicesConfig>({
   name: "external-services",
   schema: externalServicesConfigSchema,
-  secrets: [...DEVICE_WIDGET_SECRETS],
+  secrets: Object.values(DEVICE_WIDGET_SECRETS).flatMap((keys) => Object.values(keys)),
   validate: validateExternalServices,
   // Nothing runs in the cluster: the devices serve themselves.
   workloads: () => [],

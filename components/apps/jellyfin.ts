@@ -86,7 +86,10 @@ export function validateJellyfin(config: JellyfinConfig, context: AppPlanContext
   const absolute = (field: "mediaExport" | "mediaPath", example: string) => {
     const value = config[field];
     if (!value.startsWith("/") || value.split("/").includes("..")) {
-      add(field, `${showValue(value)} is not an absolute path; use one like ${example}`);
+      add(
+        field,
+        `${showValue(value, appKey("jellyfin", `.${field}`))} is not an absolute path; use one like ${example}`,
+      );
     }
   };
   absolute("mediaExport", "/volume1/video");
@@ -101,7 +104,7 @@ export function validateJellyfin(config: JellyfinConfig, context: AppPlanContext
   if (own) {
     add(
       "mediaPath",
-      `${showValue(config.mediaPath)} overlaps Jellyfin's own ${own}; allowed: a path outside ${OWN_MOUNTS.join(", ")}`,
+      `${showValue(config.mediaPath, appKey("jellyfin", ".mediaPath"))} overlaps Jellyfin's own ${own}; allowed: a path outside ${OWN_MOUNTS.join(", ")}`,
     );
   }
   if (context.network.nas === undefined) {
@@ -114,14 +117,14 @@ export function validateJellyfin(config: JellyfinConfig, context: AppPlanContext
   if (isMemoryQuantity(config.configSize) && memoryMi(config.configSize) < MIN_CONFIG_GI * 1024) {
     add(
       "configSize",
-      `${showValue(config.configSize)} is too small; allowed: at least ${MIN_CONFIG_GI}Gi ` +
+      `${showValue(config.configSize, appKey("jellyfin", ".configSize"))} is too small; allowed: at least ${MIN_CONFIG_GI}Gi ` +
         `(Jellyfin refuses to start with less than ${MIN_FREE_GI} GiB free)`,
     );
   }
   if (isMemoryQuantity(config.cacheLimit) && memoryMi(config.cacheLimit) < MIN_FREE_GI * 1024) {
     add(
       "cacheLimit",
-      `${showValue(config.cacheLimit)} is too small; allowed: at least ${MIN_FREE_GI}Gi ` +
+      `${showValue(config.cacheLimit, appKey("jellyfin", ".cacheLimit"))} is too small; allowed: at least ${MIN_FREE_GI}Gi ` +
         `(Jellyfin refuses to start with less than ${MIN_FREE_GI} GiB free)`,
     );
   }

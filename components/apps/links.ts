@@ -49,8 +49,8 @@ export const linksConfigSchema = z.strictObject({
 });
 export type LinksConfig = z.infer<typeof linksConfigSchema>;
 
-/** Why `href` is not a link a browser and a monitor can open, or undefined. */
-export function linkHrefProblem(href: string): string | undefined {
+/** Why `href` (at config key `key`) is not a link a browser and a monitor can open, or undefined. */
+export function linkHrefProblem(href: string, key: string): string | undefined {
   let url: URL | undefined;
   try {
     url = new URL(href);
@@ -58,7 +58,7 @@ export function linkHrefProblem(href: string): string | undefined {
     url = undefined;
   }
   if (!url || !["http:", "https:"].includes(url.protocol) || url.hostname === "") {
-    return `${showValue(href)} is not an http(s) URL; use one like https://mtgibbs.xyz`;
+    return `${showValue(href, key)} is not an http(s) URL; use one like https://mtgibbs.xyz`;
   }
   return undefined;
 }
@@ -66,18 +66,19 @@ export function linkHrefProblem(href: string): string | undefined {
 /** Every href an http(s) URL, names unique. */
 export function validateLinks(config: LinksConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const keyOf = (path: string) => appKey("links", path);
   const add = (path: string, message: string) => {
-    const key = appKey("links", path);
+    const key = keyOf(path);
     problems.push({ key, message: `${key}: ${message}` });
   };
   const seen = new Map<string, number>();
   config.entries.forEach((link, i) => {
-    const problem = linkHrefProblem(link.href);
+    const problem = linkHrefProblem(link.href, keyOf(`.entries[${i}].href`));
     if (problem) add(`.entries[${i}].href`, problem);
     if (seen.has(link.name)) {
       add(
         `.entries[${i}].name`,
-        `${showValue(link.name)} is already used by entries[${seen.get(link.name)}]; names must be unique`,
+        `${showValue(link.name, keyOf(`.entries[${i}].name`))} is already used by entries[${seen.get(link.name)}]; names must be unique`,
       );
     } else seen.set(link.name, i);
   });

@@ -9,8 +9,8 @@ import {
 } from "../../components/apps/external-services";
 import { widgetEnvName } from "../../components/apps/homepage/config";
 import { StackRun } from "../../plan/run";
-import { ConfigError } from "../../topology/errors";
-import { named, ofType, planned, planStack } from "../support/stack";
+import { ConfigError, pastedSecrets } from "../../topology/errors";
+import { named, ofType, planned, planStack, rawConfig } from "../support/stack";
 import { validateObject } from "../support/kube-schema";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are walked as JSON
@@ -27,7 +27,7 @@ const unifi: DeviceConfig = deviceSchema.parse({
   protocol: "HTTPS",
   icon: "unifi.png",
   description: "Unifi controller",
-  widget: { type: "unifi", secrets: { username: "unifiUsername", password: "unifiPassword" } },
+  widget: { type: "unifi" },
 });
 
 let nginx: StackRun;
@@ -114,18 +114,21 @@ describe("pure builders", () => {
 
   test.each([
     ["192.168.1.30", undefined],
-    ["10.0.0.30", '"10.0.0.30" is outside the LAN 192.168.1.0/24; a device must be a host on it'],
-    ["192.168.1.0", '"192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host'],
+    ["10.0.0.30", '"10.0.0.30" is outside the LAN 192.168.1.0/24; a device must be on it'],
+    [
+      "192.168.1.0",
+      '"192.168.1.0" is the network address of the LAN 192.168.1.0/24, not a host; a device needs a host address (192.168.1.1-192.168.1.254)',
+    ],
     [
       "192.168.1.255",
-      '"192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host',
+      '"192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; a device needs a host address (192.168.1.1-192.168.1.254)',
     ],
     [
       "unifi.local",
       '"unifi.local" is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.1.30)',
     ],
   ])("address %s", (address, problem) => {
-    expect(lanHostProblem(address, "192.168.1.0/24")).toBe(problem);
+    expect(lanHostProblem(address, "192.168.1.0/24", "k")).toBe(problem);
   });
 });
 
@@ -233,12 +236,12 @@ describe("config errors name the key", () => {
     [
       "a device outside the LAN",
       (raw: Json) => (raw.apps["external-services"].devices[0].address = "10.0.0.30"),
-      'pi-cluster:apps.external-services.devices[0].address: "10.0.0.30" is outside the LAN 192.168.1.0/24; a device must be a host on it',
+      'pi-cluster:apps.external-services.devices[0].address: "10.0.0.30" is outside the LAN 192.168.1.0/24; a device must be on it',
     ],
     [
       "a device on the broadcast address",
       (raw: Json) => (raw.apps["external-services"].devices[1].address = "192.168.1.255"),
-      'pi-cluster:apps.external-services.devices[1].address: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host',
+      'pi-cluster:apps.external-services.devices[1].address: "192.168.1.255" is the broadcast address of the LAN 192.168.1.0/24, not a host; a device needs a host address (192.168.1.1-192.168.1.254)',
     ],
     [
       "a port out of range",
@@ -255,19 +258,20 @@ describe("config errors name the key", () => {
       (raw: Json) => (raw.apps["external-services"].devices[1].host = "unifi"),
       'pi-cluster:apps.external-services.devices[1].host: "unifi" is already used by devices[0]; hosts must be unique',
     ],
-    [
-      "a widget secret the module does not declare",
-      (raw: Json) =>
-        (raw.apps["external-services"].devices[0].widget.secrets.password = "grafanaAdminPassword"),
-      'pi-cluster:apps.external-services.devices[0].widget.secrets.password: "grafanaAdminPassword" is not allowed; allowed: unifiUsername, unifiPassword',
-    ],
   ])("%s", (_rule, mutate, message) => {
     expect(problems(mutate)).toEqual([message]);
   });
 
+  test.each(["pi-k3s", "pi5-expansion"])(
+    "%s: the device list holds no value a secret-named key would hide",
+    (stack) => {
+      expect(pastedSecrets({ apps: rawConfig(stack).apps })).toEqual([]);
+    },
+  );
+
   test("the Unifi login must be in the stack's secrets", () => {
-    expect(problems((raw) => delete raw.secrets.unifiPassword)).toEqual([
-      "pi-cluster:secrets.unifiPassword is required by external-services (a 1Password reference op://<vault>/<item>/<field>)",
+    expect(problems((raw) => delete raw.secrets.unifiUsername)).toEqual([
+      "pi-cluster:secrets.unifiUsername is required by external-services (a 1Password reference op://<vault>/<item>/<field>)",
     ]);
   });
 });

@@ -120,7 +120,7 @@ describe("config errors name the key", () => {
       '"javascript:alert(1)" is not an http(s) URL; use one like https://mtgibbs.xyz',
     ],
   ])("href %s", (href, problem) => {
-    expect(linkHrefProblem(href)).toBe(problem);
+    expect(linkHrefProblem(href, "k")).toBe(problem);
     expect(problems((raw) => (raw.apps.links.entries[1].href = href))).toEqual([
       `pi-cluster:apps.links.entries[1].href: ${problem}`,
     ]);
