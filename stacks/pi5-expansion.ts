@@ -1,6 +1,8 @@
 /** The `pi5-expansion` stack: see Pulumi.pi5-expansion.yaml for its nodes and the apps' settings. */
 import { AnyAppModule } from "../components/apps/app";
 import { externalServices } from "../components/apps/external-services";
+import { backups } from "../components/apps/backups/backups";
+import { deployNotifications } from "../components/apps/deploy-notifications/deploy-notifications";
 import { homepage } from "../components/apps/homepage";
 import { jellyfin } from "../components/apps/jellyfin";
 import { links } from "../components/apps/links";
@@ -16,6 +18,9 @@ export const PI5_EXPANSION_APPS: readonly AnyAppModule[] = [
   jellyfin,
   externalServices,
   links,
+  backups,
+  // Last: its notice waits for the platform and names what this deploy changed.
+  deployNotifications,
 ];
 
 /** Declares the `pi5-expansion` stack. */

@@ -8,6 +8,7 @@ import {
   AppPlanContext,
   checkAppSecrets,
   parseAppSections,
+  PlannedVolume,
   planVolumes,
   StatefulVolume,
 } from "./apps";
@@ -152,6 +153,8 @@ export function planTopology(
     config.volumes,
   );
   if (volumes.problems.length > 0) throw fail(volumes.problems);
+  const unpinned = localVolumesOnOneNode(volumes.volumes, placements);
+  if (unpinned.length > 0) throw fail(unpinned);
 
   const capacity = planCapacity(
     nodes,
@@ -211,6 +214,32 @@ function planContext(
       Object.entries(config.secrets).map(([key, uri]) => [key, parseSecretRef(uri)!]),
     ),
   };
+}
+
+/**
+ * A local volume lives on the disk of the node its claim was first bound on: the workload that
+ * mounts it must be pinned there, or a reschedule would start it elsewhere with no data (and the
+ * backups would look for the data on the wrong node).
+ */
+function localVolumesOnOneNode(
+  volumes: readonly PlannedVolume[],
+  placements: Readonly<Record<string, PlannedPlacement>>,
+): ConfigProblem[] {
+  return volumes
+    .filter((v) => v.storage === "local")
+    .flatMap((v) => {
+      const eligible = placements[v.workload]?.eligibleNodes ?? [];
+      if (eligible.length <= 1) return [];
+      const key = `pi-cluster:placement.${v.workload}`;
+      return [
+        {
+          key,
+          message:
+            `${key}: ${v.workload} keeps ${v.key} (${v.size}) on one node's local disk but may run on ` +
+            `${eligible.join(", ")}; pin it with ${key}.node (the node its volume is on)`,
+        },
+      ];
+    });
 }
 
 function planPlatform(config: StackConfig, firstServer: PlannedNode): PlatformSettings {

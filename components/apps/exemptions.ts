@@ -12,7 +12,10 @@ export type WorkloadRule =
   | "probes"
   | "noPrivilegeEscalation";
 
-/** `<namespace>/<workload>` → rule → why the workload cannot follow it. */
+/**
+ * `<namespace>/<workload>` → rule → why the workload cannot follow it. A key ending in `*`
+ * covers every workload whose name starts with what precedes it (names derived per node).
+ */
 export const WORKLOAD_EXEMPTIONS: Readonly<
   Record<string, Partial<Readonly<Record<WorkloadRule, string>>>>
 > = {
@@ -48,6 +51,13 @@ export const WORKLOAD_EXEMPTIONS: Readonly<
     runAsNonRoot:
       "the official image runs as root and the live /config (database, metadata) is root-owned on a local-path volume, where fsGroup does not apply: running as a user needs a one-time chown (left to the hardening issue); it keeps no capabilities",
   },
+  "backup-jobs/volume-backup-*": {
+    runAsNonRoot:
+      "reads every app's local-path volume through a read-only hostPath, files owned by many " +
+      "users (Postgres keeps its data 0700): root with DAC_READ_SEARCH only",
+    dropAllCapabilities:
+      "drops ALL and adds back only DAC_READ_SEARCH, to read files it does not own",
+  },
 };
 
 /** The reason a workload may break a rule, or undefined when it must follow it. */
@@ -56,5 +66,11 @@ export function exemption(
   workload: string,
   rule: WorkloadRule,
 ): string | undefined {
-  return WORKLOAD_EXEMPTIONS[`${namespace}/${workload}`]?.[rule];
+  const key = `${namespace}/${workload}`;
+  const exact = WORKLOAD_EXEMPTIONS[key]?.[rule];
+  if (exact !== undefined) return exact;
+  const pattern = Object.keys(WORKLOAD_EXEMPTIONS).find(
+    (k) => k.endsWith("*") && key.startsWith(k.slice(0, -1)),
+  );
+  return pattern ? WORKLOAD_EXEMPTIONS[pattern][rule] : undefined;
 }

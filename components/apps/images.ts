@@ -51,6 +51,25 @@ export const IMAGES = {
     tag: "10.11.11",
     source: "https://github.com/jellyfin/jellyfin/releases",
   },
+  // Backups (components/apps/backups): tar and gzip for the volume copy.
+  alpine: {
+    repository: "docker.io/library/alpine",
+    tag: "3.22.2",
+    source: "https://alpinelinux.org/releases/",
+  },
+  // The dump client's major must match the server's: Immich's Postgres is 14 (its
+  // ghcr.io/immich-app/postgres:14-vectorchord... image); bump both together.
+  postgresClient: {
+    repository: "docker.io/library/postgres",
+    tag: "14.20-alpine",
+    source: "https://www.postgresql.org/support/versioning/",
+  },
+  // Deploy notifications (components/apps/deploy-notifications): curl and busybox sh.
+  curl: {
+    repository: "docker.io/curlimages/curl",
+    tag: "8.16.0",
+    source: "https://github.com/curl/curl-container/releases",
+  },
 } as const satisfies Record<string, PinnedImage>;
 
 export type ImageName = keyof typeof IMAGES;

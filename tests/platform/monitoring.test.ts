@@ -365,6 +365,7 @@ describe("placement", () => {
     const preferring = valuesOf(
       topologyOf("pi5-expansion", (raw) => {
         raw.placement = {
+          ...(raw.placement ?? {}),
           alertmanager: { prefer: { "memory-class": "low" } },
           "kube-state-metrics": { preferNodes: ["pi3-worker-2"] },
           "prometheus-operator": { nodeSelector: { hardware: "pi3" } },
@@ -530,7 +531,10 @@ describe("keys against kube-prometheus-stack 88.5.3", () => {
           topologyOf(stack, (raw) => {
             // Placement everywhere, so nodeSelector and affinity are set too.
             raw.placement = {
-              grafana: { preferNodes: [raw.nodes[0].hostname] },
+              ...(raw.placement ?? {}),
+              // Grafana keeps a local volume: pinned, and preferring its node as well.
+              grafana: { node: raw.nodes[0].hostname, preferNodes: [raw.nodes[0].hostname] },
+              prometheus: { node: raw.nodes[0].hostname },
               "kube-state-metrics": { preferNodes: [raw.nodes[0].hostname] },
               "node-exporter": { nodeSelector: { "kubernetes.io/os": "linux" } },
             };

@@ -21,6 +21,8 @@ function plan(stack: string, workloads: WorkloadSpec[], placement?: Record<strin
   // Only the test's own workloads and k3s's: the stack's placement rules name platform pods.
   const raw = platformOnlyConfig(stack);
   raw.placement = placement ?? {};
+  // ...and no apps: their sections would be unknown keys without the apps' modules.
+  delete raw.apps;
   return planTopology(stack, raw, workloads);
 }
 
@@ -55,6 +57,7 @@ test("k3s's own workloads are counted unless disabled", () => {
   const raw = platformOnlyConfig("pi-k3s");
   raw.cluster.k3s.disable = ["traefik", "metrics-server"];
   delete raw.placement;
+  delete raw.apps;
   const without = planTopology("pi-k3s", raw, []);
   expect(without.capacity.flatMap((n) => n.pods.map((p) => p.workload))).not.toContain(
     "metrics-server",

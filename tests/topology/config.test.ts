@@ -483,7 +483,7 @@ const cases: Case[] = [
     rule: "overcommitted node names the config entry behind each pod",
     mutate: (r) => (r.placement.prometheus = { node: "pi3-worker-1" }),
     message:
-      "node pi3-worker-1 is overcommitted: pods request 970Mi of memory but only 710Mi is free for pods (910Mi allocatable minus 200Mi for k3s); move a workload with pi-cluster:placement or lower its requests. On this node: prometheus 792Mi (pinned; pi-cluster:placement.prometheus), ingress-controller 90Mi (daemonset; default placement in code), unbound 64Mi (pinned; pi-cluster:placement.unbound), node-exporter 24Mi (daemonset; default placement in code)",
+      "node pi3-worker-1 is overcommitted: pods request 1002Mi of memory but only 710Mi is free for pods (910Mi allocatable minus 200Mi for k3s); move a workload with pi-cluster:placement or lower its requests. On this node: prometheus 792Mi (pinned; pi-cluster:placement.prometheus), ingress-controller 90Mi (daemonset; default placement in code), unbound 64Mi (pinned; pi-cluster:placement.unbound), volume-backup-pi3-worker-1 32Mi (pinned; default placement in code), node-exporter 24Mi (daemonset; default placement in code)",
   },
   {
     rule: "misspelt namespace (no hyphen), instead of 'pi-cluster:nodes is required'",
@@ -593,7 +593,7 @@ const cases: Case[] = [
     rule: "placement of a workload the stack does not deploy",
     mutate: (r) => (r.placement = { plex: { node: "pi-k3s" } }),
     message:
-      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, jellyfin, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, pihole, pihole-adlists, pihole-exporter, prometheus, prometheus-operator, unbound, uptime-kuma, web',
+      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, deploy-notify, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, jellyfin, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, pihole, pihole-adlists, pihole-exporter, postgres-backup, prometheus, prometheus-operator, unbound, uptime-kuma, volume-backup-pi-k3s, volume-backup-pi3-worker-1, volume-backup-pi3-worker-2, web',
   },
   {
     rule: "preferred node that does not exist",
