@@ -47,6 +47,10 @@ export const WORKLOAD_EXEMPTIONS: Readonly<
     probes:
       "AutoKuma serves no port and ships no health command; the container exits (and restarts) when the sync loop dies",
   },
+  "jellyfin/jellyfin": {
+    runAsNonRoot:
+      "the official image runs as root and the live /config (database, metadata) is root-owned on a local-path volume, where fsGroup does not apply: running as a user needs a one-time chown (left to the hardening issue); it keeps no capabilities",
+  },
   "backup-jobs/volume-backup-*": {
     runAsNonRoot:
       "reads every app's local-path volume through a read-only hostPath, files owned by many " +

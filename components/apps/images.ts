@@ -45,6 +45,12 @@ export const IMAGES = {
     tag: "v1.12.3",
     source: "https://github.com/gethomepage/homepage/releases",
   },
+  // The last 10.x: the live cluster runs 10.x and its plugins do not load on 12.x (README, Jellyfin).
+  jellyfin: {
+    repository: "docker.io/jellyfin/jellyfin",
+    tag: "10.11.11",
+    source: "https://github.com/jellyfin/jellyfin/releases",
+  },
   // Backups (components/apps/backups): tar and gzip for the volume copy.
   alpine: {
     repository: "docker.io/library/alpine",

@@ -24,8 +24,8 @@ import { resources, WorkloadSpec } from "../../topology/workloads";
 import { validateObject } from "../support/kube-schema";
 import { named, planned, planStack } from "../support/stack";
 
-/** Stand-ins for workloads of apps the stacks may not run (Pi-hole's and Immich's are real). */
-const appWorkloads: WorkloadSpec[] = [["jellyfin", "jellyfin", "Deployment"]].map(
+/** Stand-ins for workloads of apps the stacks do not run (Pi-hole's, Immich's, Jellyfin's are real). */
+const appWorkloads: WorkloadSpec[] = [["navidrome", "navidrome", "Deployment"]].map(
   ([name, namespace, kind]) => ({
     name,
     namespace,
@@ -54,7 +54,7 @@ const volume = (
 const volumes: StatefulVolume[] = [
   volume("immich-postgresql", "immich", "immich-postgresql"),
   volume("pihole-etc", "pihole", "pihole"),
-  volume("jellyfin-cache", "jellyfin", "jellyfin", { backup: false }),
+  volume("navidrome-cache", "navidrome", "navidrome", { backup: false }),
   volume("immich-library", "immich", "immich-postgresql", { storage: "nfs" }),
 ];
 
@@ -194,10 +194,10 @@ describe("where the volume copy runs", () => {
   test("a volume whose workload floats fails planning, naming the placement that fixes it", () => {
     // The plan itself refuses an unpinned local volume of a declared app; this guards the rest.
     const topology = topologyWith("pi-k3s", { "immich-postgresql": "pi-k3s" });
-    const floating = volume("jellyfin-config", "jellyfin", "jellyfin");
+    const floating = volume("navidrome-config", "navidrome", "navidrome");
     expect(() => volumesByNode(topology, [floating])).toThrow(
-      "backups: volume jellyfin/jellyfin-config is on a local disk, but its workload jellyfin may run on " +
-        "pi-k3s, pi3-worker-1, pi3-worker-2; pin it with pi-cluster:placement.jellyfin.node so the " +
+      "backups: volume navidrome/navidrome-config is on a local disk, but its workload navidrome may run on " +
+        "pi-k3s, pi3-worker-1, pi3-worker-2; pin it with pi-cluster:placement.navidrome.node so the " +
         "backup runs where the data is",
     );
   });

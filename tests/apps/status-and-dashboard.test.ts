@@ -7,6 +7,7 @@ import { isSecretInput } from "../../plan/record";
 import { StackRun } from "../../plan/run";
 import { CatalogEntry } from "../../topology/catalog";
 import { ConfigError } from "../../topology/errors";
+import { PI_K3S_APPS } from "../../stacks/pi-k3s";
 import { named, planned, planStack } from "../support/stack";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are walked as JSON
@@ -223,7 +224,7 @@ describe("Homepage", () => {
       throw new Error("expected a ConfigError");
     } catch (error) {
       expect((error as ConfigError).problems.map((p) => p.message)).toContain(
-        'unknown key "plex" in pi-cluster:apps; this stack runs pihole, uptime-kuma, homepage, immich, backups, deploy-notifications (listed in stacks/<stack>.ts)',
+        `unknown key "plex" in pi-cluster:apps; this stack runs ${PI_K3S_APPS.map((a) => a.name).join(", ")} (listed in stacks/<stack>.ts)`,
       );
     }
   });

@@ -116,5 +116,10 @@ test("stack outputs: API server, nodes, a secret kubeconfig and the web URLs", (
     "uptime-kuma": "https://status.lab.mtgibbs.dev",
     homepage: "https://home.lab.mtgibbs.dev",
     immich: "https://immich.lab.mtgibbs.dev",
+    jellyfin: "https://jellyfin.lab.mtgibbs.dev",
+    unifi: "https://unifi.lab.mtgibbs.dev",
+    synology: "https://nas.lab.mtgibbs.dev",
+    "mtgibbs-xyz": "https://mtgibbs.xyz",
+    cloudflare: "https://dash.cloudflare.com",
   });
 });

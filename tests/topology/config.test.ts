@@ -593,7 +593,7 @@ const cases: Case[] = [
     rule: "placement of a workload the stack does not deploy",
     mutate: (r) => (r.placement = { plex: { node: "pi-k3s" } }),
     message:
-      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, deploy-notify, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, pihole, pihole-adlists, pihole-exporter, postgres-backup, prometheus, prometheus-operator, unbound, uptime-kuma, volume-backup-pi-k3s, volume-backup-pi3-worker-1, volume-backup-pi3-worker-2, web',
+      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, deploy-notify, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, jellyfin, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, pihole, pihole-adlists, pihole-exporter, postgres-backup, prometheus, prometheus-operator, unbound, uptime-kuma, volume-backup-pi-k3s, volume-backup-pi3-worker-1, volume-backup-pi3-worker-2, web',
   },
   {
     rule: "preferred node that does not exist",
