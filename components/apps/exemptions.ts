@@ -44,6 +44,10 @@ export const WORKLOAD_EXEMPTIONS: Readonly<
     probes:
       "AutoKuma serves no port and ships no health command; the container exits (and restarts) when the sync loop dies",
   },
+  "mtgibbs-site/mtgibbs-site": {
+    readOnlyRootFilesystem:
+      "Next.js writes its image-optimisation and fetch cache under .next/cache inside the app directory, whose path the site's own Dockerfile decides; the rest of the restricted settings apply",
+  },
 };
 
 /** The reason a workload may break a rule, or undefined when it must follow it. */

@@ -45,6 +45,12 @@ export const IMAGES = {
     tag: "v1.12.3",
     source: "https://github.com/gethomepage/homepage/releases",
   },
+  curl: {
+    repository: "docker.io/curlimages/curl",
+    // Alpine with curl and busybox (sh, sed, grep, awk), no jq; runs as curl_user (uid 100).
+    tag: "8.17.0",
+    source: "https://github.com/curl/curl-container/releases",
+  },
 } as const satisfies Record<string, PinnedImage>;
 
 export type ImageName = keyof typeof IMAGES;
@@ -52,5 +58,40 @@ export type ImageName = keyof typeof IMAGES;
 /** `repository:tag` of a pinned image, for a container's `image`. */
 export function image(name: ImageName): string {
   const { repository, tag } = IMAGES[name];
+  return `${repository}:${tag}`;
+}
+
+/**
+ * An image whose tag is not pinned here: an in-cluster updater keeps it on the publisher's newest
+ * build matching `tagPattern`, and the stack pins only the tag a first create starts from.
+ */
+export interface TrackedImage {
+  readonly repository: string;
+  /** Extended regular expression every tag it may run matches. */
+  readonly tagPattern: string;
+  readonly source: string;
+  /** What moves the tag. */
+  readonly updatedBy: string;
+}
+
+export const TRACKED_IMAGES = {
+  personalSite: {
+    repository: "ghcr.io/mtgibbs/mtgibbs.xyz",
+    // Seed 003: the site's CI tags each build YYYYMMDDHHmmss (plus a git SHA and latest).
+    tagPattern: "^[0-9]{14}$",
+    source: "https://github.com/mtgibbs/mtgibbs.xyz/pkgs/container/mtgibbs.xyz",
+    updatedBy: "CronJob mtgibbs-site/mtgibbs-site-updater (components/apps/personal-site)",
+  },
+} as const satisfies Record<string, TrackedImage>;
+
+/**
+ * `repository:tag` of a tracked image.
+ * @throws Error when the tag does not match the image's pattern (config is validated earlier)
+ */
+export function trackedImage(name: keyof typeof TRACKED_IMAGES, tag: string): string {
+  const { repository, tagPattern } = TRACKED_IMAGES[name];
+  if (!new RegExp(tagPattern).test(tag)) {
+    throw new Error(`${repository}: tag ${tag} does not match ${tagPattern}`);
+  }
   return `${repository}:${tag}`;
 }
