@@ -45,7 +45,7 @@ export const personalSiteConfigSchema = z.strictObject({
    * the newest. `pulumi up` never forces it back (the image is ignored after the create). Checked
    * against `^[0-9]{14}$` by `validate`. A YAML number is accepted and read as its digits.
    */
-  fallbackTag: z.union([z.string(), z.number().int()]).transform(String),
+  fallbackTag: z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.string()),
   /** False suspends the updater CronJob: the running tag stays until set by hand. @default true */
   autoUpdate: z.boolean().default(true),
   /**
