@@ -136,7 +136,7 @@ describe("the updater script against a local registry and API", () => {
         [...shell.slice(1), path.join(dir, "update.sh")],
         {
           env: {
-            PATH: process.env.PATH,
+            PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
             REGISTRY: registry,
             KUBE_API: standIn.url,
             SA_DIR: path.join(dir, "sa"),

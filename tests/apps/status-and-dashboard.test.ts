@@ -223,7 +223,7 @@ describe("Homepage", () => {
       throw new Error("expected a ConfigError");
     } catch (error) {
       expect((error as ConfigError).problems.map((p) => p.message)).toContain(
-        'unknown key "plex" in pi-cluster:apps; this stack runs pihole, uptime-kuma, homepage (listed in stacks/<stack>.ts)',
+        'unknown key "plex" in pi-cluster:apps; this stack runs pihole, uptime-kuma, homepage, personal-site (listed in stacks/<stack>.ts)',
       );
     }
   });

@@ -115,5 +115,6 @@ test("stack outputs: API server, nodes, a secret kubeconfig and the web URLs", (
     pihole: "https://pihole.lab.mtgibbs.dev",
     "uptime-kuma": "https://status.lab.mtgibbs.dev",
     homepage: "https://home.lab.mtgibbs.dev",
+    site: "https://site.lab.mtgibbs.dev",
   });
 });

@@ -307,7 +307,7 @@ const cases: Case[] = [
     rule: "placement of a workload the stack does not deploy",
     mutate: (r) => (r.placement = { plex: { node: "pi-k3s" } }),
     message:
-      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, pihole, pihole-adlists, pihole-exporter, prometheus, prometheus-operator, unbound, uptime-kuma, web',
+      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, kube-state-metrics, local-path-provisioner, metrics-server, mtgibbs-site, mtgibbs-site-updater, node-exporter, pihole, pihole-adlists, pihole-exporter, prometheus, prometheus-operator, unbound, uptime-kuma, web',
   },
   {
     rule: "preferred node that does not exist",
