@@ -7,6 +7,7 @@ import { homepage } from "../components/apps/homepage";
 import { immich } from "../components/apps/immich";
 import { jellyfin } from "../components/apps/jellyfin";
 import { links } from "../components/apps/links";
+import { personalSite } from "../components/apps/personal-site";
 import { pihole } from "../components/apps/pihole";
 import { uptimeKuma } from "../components/apps/uptime-kuma";
 import { composeStack, StackResult } from "./compose";
@@ -20,6 +21,7 @@ export const PI_K3S_APPS: readonly AnyAppModule[] = [
   jellyfin,
   externalServices,
   links,
+  personalSite,
   backups,
   // Last: its notice waits for the platform and names what this deploy changed.
   deployNotifications,

@@ -58,6 +58,10 @@ export const WORKLOAD_EXEMPTIONS: Readonly<
     dropAllCapabilities:
       "drops ALL and adds back only DAC_READ_SEARCH, to read files it does not own",
   },
+  "mtgibbs-site/mtgibbs-site": {
+    readOnlyRootFilesystem:
+      "Next.js writes its image-optimisation and fetch cache under .next/cache inside the app directory, whose path the site's own Dockerfile decides; the rest of the restricted settings apply",
+  },
 };
 
 /** The reason a workload may break a rule, or undefined when it must follow it. */

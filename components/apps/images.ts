@@ -64,12 +64,6 @@ export const IMAGES = {
     tag: "14.20-alpine",
     source: "https://www.postgresql.org/support/versioning/",
   },
-  // Deploy notifications (components/apps/deploy-notifications): curl and busybox sh.
-  curl: {
-    repository: "docker.io/curlimages/curl",
-    tag: "8.16.0",
-    source: "https://github.com/curl/curl-container/releases",
-  },
   // Immich (seed 000: v2.4.1). The chart takes one tag for server and machine learning.
   immichServer: {
     repository: "ghcr.io/immich-app/immich-server",
@@ -88,6 +82,13 @@ export const IMAGES = {
     tag: "14-vectorchord0.4.3-pgvectors0.2.0",
     source: "https://github.com/immich-app/base-images/pkgs/container/postgres",
   },
+  // Small HTTP jobs: the deploy notifier and the site updater (curl and busybox sh, no jq).
+  curl: {
+    repository: "docker.io/curlimages/curl",
+    // Alpine with curl and busybox (sh, sed, grep, awk), no jq; runs as curl_user (uid 100).
+    tag: "8.21.0",
+    source: "https://github.com/curl/curl-container/releases",
+  },
 } as const satisfies Record<string, PinnedImage>;
 
 export type ImageName = keyof typeof IMAGES;
@@ -95,5 +96,40 @@ export type ImageName = keyof typeof IMAGES;
 /** `repository:tag` of a pinned image, for a container's `image`. */
 export function image(name: ImageName): string {
   const { repository, tag } = IMAGES[name];
+  return `${repository}:${tag}`;
+}
+
+/**
+ * An image whose tag is not pinned here: an in-cluster updater keeps it on the publisher's newest
+ * build matching `tagPattern`, and the stack pins only the tag a first create starts from.
+ */
+export interface TrackedImage {
+  readonly repository: string;
+  /** Extended regular expression every tag it may run matches. */
+  readonly tagPattern: string;
+  readonly source: string;
+  /** What moves the tag. */
+  readonly updatedBy: string;
+}
+
+export const TRACKED_IMAGES = {
+  personalSite: {
+    repository: "ghcr.io/mtgibbs/mtgibbs.xyz",
+    // Seed 003: the site's CI tags each build YYYYMMDDHHmmss (plus a git SHA and latest).
+    tagPattern: "^[0-9]{14}$",
+    source: "https://github.com/mtgibbs/mtgibbs.xyz/pkgs/container/mtgibbs.xyz",
+    updatedBy: "CronJob mtgibbs-site/mtgibbs-site-updater (components/apps/personal-site)",
+  },
+} as const satisfies Record<string, TrackedImage>;
+
+/**
+ * `repository:tag` of a tracked image.
+ * @throws Error when the tag does not match the image's pattern (config is validated earlier)
+ */
+export function trackedImage(name: keyof typeof TRACKED_IMAGES, tag: string): string {
+  const { repository, tagPattern } = TRACKED_IMAGES[name];
+  if (!new RegExp(tagPattern).test(tag)) {
+    throw new Error(`${repository}: tag ${tag} does not match ${tagPattern}`);
+  }
   return `${repository}:${tag}`;
 }

@@ -418,6 +418,7 @@ describe("bad Immich config", () => {
   test("no NAS to mount the library from", () => {
     expect(problems((raw) => delete raw.network.nas)).toEqual([
       "pi-cluster:network.nas is required by immich (the NFS server of its photo library, e.g. 192.168.1.60)",
+      "pi-cluster:network.nas is required by pi-cluster:apps.jellyfin.mediaExport (the NAS address, e.g. 192.168.1.60)",
       "pi-cluster:network.nas is required by the backups app (the NAS holding /volume1/backups/k3s)",
     ]);
   });

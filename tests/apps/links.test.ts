@@ -67,7 +67,7 @@ describe("in pi-k3s", () => {
     );
   });
 
-  test("Homepage: the Web group between Monitoring and Media, 3 columns, the two tiles", () => {
+  test("Homepage: the Web group between Monitoring and Media, 3 columns, seed 003's three tiles", () => {
     const files = (named(run, "kubernetes:core/v1:ConfigMap", "homepage-config").inputs as Json)
       .data;
     const groups = YAML.parse(files["services.yaml"]).map((g: Json) => Object.keys(g)[0]);
@@ -90,6 +90,14 @@ describe("in pi-k3s", () => {
           icon: "cloudflare.png",
           href: "https://dash.cloudflare.com",
           description: "DNS and domains",
+        },
+      },
+      {
+        "Personal Site (Cluster)": {
+          icon: "si-nextdotjs",
+          href: "https://site.lab.mtgibbs.dev",
+          description: "mtgibbs.xyz, built from the newest image",
+          siteMonitor: "https://site.lab.mtgibbs.dev",
         },
       },
     ]);

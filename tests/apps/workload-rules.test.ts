@@ -5,7 +5,7 @@
  * with Recreate on a ReadWriteOnce volume. A breach fails naming the workload and the rule.
  */
 import { exemption, WorkloadRule, WORKLOAD_EXEMPTIONS } from "../../components/apps/exemptions";
-import { IMAGES } from "../../components/apps/images";
+import { IMAGES, TRACKED_IMAGES } from "../../components/apps/images";
 import { isKubernetesObject, manifestOf } from "../../plan/render";
 import { RecordedResource } from "../../plan/record";
 import { StackRun } from "../../plan/run";
@@ -56,7 +56,14 @@ export function breaches(w: Workload): string[] {
     for (const k of ["requests", "limits"])
       for (const r of ["cpu", "memory"])
         if (!c.resources?.[k]?.[r]) fail(`container ${c.name} has no ${r} ${k.slice(0, -1)}`);
-    const pinned = Object.values(IMAGES).some((i) => `${i.repository}:${i.tag}` === c.image);
+    const pinned =
+      Object.values(IMAGES).some((i) => `${i.repository}:${i.tag}` === c.image) ||
+      // An updater moves these; the tag must still be one of the publisher's builds.
+      Object.values(TRACKED_IMAGES).some(
+        (i) =>
+          String(c.image).startsWith(`${i.repository}:`) &&
+          new RegExp(i.tagPattern).test(String(c.image).slice(i.repository.length + 1)),
+      );
     if (!pinned) fail(`container ${c.name} runs ${c.image}, which is not from the image table`);
     const sc = c.securityContext ?? {};
     if (!(sc.runAsNonRoot ?? w.pod.securityContext?.runAsNonRoot) && !exempt("runAsNonRoot"))

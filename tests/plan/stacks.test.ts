@@ -121,5 +121,6 @@ test("stack outputs: API server, nodes, a secret kubeconfig and the web URLs", (
     synology: "https://nas.lab.mtgibbs.dev",
     "mtgibbs-xyz": "https://mtgibbs.xyz",
     cloudflare: "https://dash.cloudflare.com",
+    site: "https://site.lab.mtgibbs.dev",
   });
 });

@@ -302,7 +302,7 @@ const cases: Case[] = [
     rule: "a volume override for a volume the stack does not have",
     mutate: (r) => (r.volumes = { "pihole/pihole-dnsmasq": { storageClass: "local-path" } }),
     message:
-      'pi-cluster:volumes.pihole/pihole-dnsmasq: no stateful volume is declared as "pihole/pihole-dnsmasq"; allowed: monitoring/prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-0, monitoring/kube-prometheus-stack-grafana, pihole/pihole-etc, uptime-kuma/uptime-kuma-data, uptime-kuma/autokuma-data, immich/data-immich-postgresql-0, immich/immich-library',
+      'pi-cluster:volumes.pihole/pihole-dnsmasq: no stateful volume is declared as "pihole/pihole-dnsmasq"; allowed: monitoring/prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-0, monitoring/kube-prometheus-stack-grafana, pihole/pihole-etc, uptime-kuma/uptime-kuma-data, uptime-kuma/autokuma-data, immich/data-immich-postgresql-0, immich/immich-library, jellyfin/jellyfin-config, jellyfin/jellyfin-media',
   },
   {
     rule: "a live name for a claim a chart names",
@@ -593,7 +593,7 @@ const cases: Case[] = [
     rule: "placement of a workload the stack does not deploy",
     mutate: (r) => (r.placement = { plex: { node: "pi-k3s" } }),
     message:
-      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, deploy-notify, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, ingress-controller, jellyfin, kube-state-metrics, local-path-provisioner, metrics-server, node-exporter, pihole, pihole-adlists, pihole-exporter, postgres-backup, prometheus, prometheus-operator, unbound, uptime-kuma, volume-backup-pi-k3s, volume-backup-pi3-worker-1, volume-backup-pi3-worker-2, web',
+      'pi-cluster:placement.plex: "plex" is not a workload of this stack; allowed: alertmanager, autokuma, cert-manager, cert-manager-cainjector, cert-manager-webhook, coredns, deploy-notify, external-secrets, external-secrets-cert-controller, external-secrets-webhook, grafana, homepage, immich-machine-learning, immich-postgresql, immich-server, immich-valkey, ingress-controller, jellyfin, kube-state-metrics, local-path-provisioner, metrics-server, mtgibbs-site, mtgibbs-site-updater, node-exporter, pihole, pihole-adlists, pihole-exporter, postgres-backup, prometheus, prometheus-operator, unbound, uptime-kuma, volume-backup-pi-k3s, volume-backup-pi3-worker-1, volume-backup-pi3-worker-2, web',
   },
   {
     rule: "preferred node that does not exist",
