@@ -29,7 +29,7 @@ export const WORKLOAD_EXEMPTIONS: Readonly<
   },
   "pihole/unbound": {
     runAsNonRoot:
-      "madnuttah/unbound's entrypoint starts as root to own iana.d/ (the trust anchor Unbound rewrites), then Unbound drops to _unbound; only CHOWN, SETUID, SETGID and DAC_OVERRIDE are kept",
+      "madnuttah/unbound's entrypoint starts as root to own iana.d/ (the trust anchor Unbound rewrites), then runs Unbound as _unbound through su-exec; only CHOWN, FOWNER, SETUID, SETGID and DAC_OVERRIDE are kept",
     readOnlyRootFilesystem:
       "Unbound rewrites the DNSSEC trust anchor in iana.d/ inside the image (RFC 5011 updates)",
   },

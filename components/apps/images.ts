@@ -17,7 +17,7 @@ export interface PinnedImage {
 export const IMAGES = {
   pihole: {
     repository: "docker.io/pihole/pihole",
-    tag: "2026.07.0",
+    tag: "2026.07.2",
     source: "https://github.com/pi-hole/docker-pi-hole/releases",
   },
   unbound: {

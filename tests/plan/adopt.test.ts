@@ -74,7 +74,7 @@ describe("the fixture's adoption", () => {
       adoption.adopted.find((a) => a.resource.name === name)?.differences ?? [];
     expect(diff("kube-prometheus-stack")).toEqual(["chart 80.6.0 → 88.5.3"]);
     expect(diff("pihole")).toEqual([
-      "image pihole: pihole/pihole:latest → docker.io/pihole/pihole:2026.07.0",
+      "image pihole: pihole/pihole:latest → docker.io/pihole/pihole:2026.07.2",
     ]);
     expect(diff("external-secrets")).toEqual([]);
   });

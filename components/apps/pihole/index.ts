@@ -345,9 +345,12 @@ export function unboundDeployment(
           livenessProbe: { ...probe, periodSeconds: 30, failureThreshold: 3 },
           securityContext: {
             allowPrivilegeEscalation: false,
-            // The image's entrypoint starts as root to fix iana.d/ ownership, then Unbound
-            // drops to _unbound itself; only those capabilities are kept.
-            capabilities: { drop: ["ALL"], add: ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE"] },
+            // The image's entrypoint starts as root to fix iana.d/ ownership, then runs Unbound
+            // as _unbound through su-exec; only what those two steps need is kept.
+            capabilities: {
+              drop: ["ALL"],
+              add: ["CHOWN", "FOWNER", "SETUID", "SETGID", "DAC_OVERRIDE"],
+            },
             seccompProfile: { type: "RuntimeDefault" },
           },
         },

@@ -18,7 +18,11 @@ export interface UnboundPaths {
   readonly trustAnchor: string;
   /** Root server hints the image ships. */
   readonly rootHints: string;
-  /** The user Unbound drops to after binding. @default "_unbound" */
+  /**
+   * The user Unbound itself switches to after binding; empty when something else already has
+   * (madnuttah's entrypoint runs it as _unbound through su-exec, so its own config has "").
+   * @default ""
+   */
   readonly user: string;
 }
 
@@ -27,7 +31,7 @@ export const IMAGE_PATHS: UnboundPaths = {
   directory: "/usr/local/unbound",
   trustAnchor: "/usr/local/unbound/iana.d/root.key",
   rootHints: "/usr/local/unbound/iana.d/root.hints",
-  user: "_unbound",
+  user: "",
 };
 
 /** Where the ConfigMap's file is mounted (subPath, so `iana.d/` stays writable). */

@@ -121,7 +121,8 @@ export function uptimeKumaDeployment(
   topology: Topology,
   spec: WorkloadSpec,
 ): k8s.types.input.apps.v1.Deployment {
-  const http = { httpGet: { path: "/", port: UPTIME_KUMA_PORT } };
+  // Answers without a login, before and after the admin account exists.
+  const http = { httpGet: { path: "/api/entry-page", port: UPTIME_KUMA_PORT } };
   const { claim } = volumeOf(topology, UPTIME_KUMA_NAMESPACE, KUMA_CLAIM);
   return deploymentManifest(
     topology,
