@@ -459,16 +459,17 @@ export function planAdoption(
     const ref = pv.spec?.claimRef;
     const claimId = ref ? `${ref.namespace}/${ref.name}` : undefined;
     const size = pv.spec?.capacity?.storage ?? "?";
-    if (claimId && adoptedClaims.has(claimId)) {
+    if (plannedKeys.has(objectKey("v1", "PersistentVolume", undefined, pv.metadata.name))) {
+      // A volume the program declares itself (an NFS export): adopted as an object of its own.
+      claimFates.push({
+        object: `PersistentVolume ${pv.metadata.name} (${size})`,
+        fate: "adopted",
+      });
+    } else if (claimId && adoptedClaims.has(claimId)) {
       if (pv.spec?.persistentVolumeReclaimPolicy === "Delete") patchToRetain.push(pv.metadata.name);
       claimFates.push({
         object: `PersistentVolume ${pv.metadata.name} (${size})`,
         fate: `kept with claim ${claimId}`,
-      });
-    } else if (plannedKeys.has(objectKey("v1", "PersistentVolume", undefined, pv.metadata.name))) {
-      claimFates.push({
-        object: `PersistentVolume ${pv.metadata.name} (${size})`,
-        fate: "adopted",
       });
     } else if (claimId && takeover.leftovers[`PersistentVolumeClaim ${claimId}`]) {
       claimFates.push({

@@ -95,8 +95,23 @@ describe("the fixture's adoption", () => {
         "PersistentVolumeClaim monitoring/prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-0 (10Gi)"
       ],
     ).toMatch(/^adopted with its Helm release/);
+    // NFS volumes are the program's own (Retain) and adopted as such.
+    expect(fates["PersistentVolume immich-library (1Ti)"]).toBe("adopted");
+    expect(fates["PersistentVolumeClaim immich/data-immich-postgresql-0 (10Gi)"]).toMatch(
+      /^adopted \(immich: /,
+    );
     // Adopted claims on k3s's local-path volumes (Delete) are switched to Retain by the runbook.
-    expect(adoption.patchToRetain).toHaveLength(5);
+    expect(adoption.patchToRetain).toEqual([
+      "pvc-pihole-e-0000",
+      "pvc-uptime-k-0000",
+      "pvc-autokuma-0000",
+      "pvc-promethe-0000",
+      "pvc-kube-pro-0000",
+      "pvc-data-imm-0000",
+      "pvc-jellyfin-0000",
+    ]);
+    // Nothing live is left without a decision: every object is adopted, left alone or a leftover.
+    expect(adoption.unplanned.filter((u) => u.action === "gap in the program")).toEqual([]);
   });
 
   test("Flux's objects go with `flux uninstall`; k3s's own are left alone", () => {
