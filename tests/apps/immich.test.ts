@@ -267,7 +267,7 @@ describe("pi-k3s as preview shows it", () => {
     ]);
   });
 
-  test("Postgres' claim: local-path-retain, protected, kept on delete", () => {
+  test("Postgres' claim: the live claim's class (local-path, seed 002), protected, kept on delete", () => {
     const claim = named(
       run,
       "kubernetes:core/v1:PersistentVolumeClaim",
@@ -277,7 +277,8 @@ describe("pi-k3s as preview shows it", () => {
       metadata: { name: "data-immich-postgresql-0", namespace: "immich" },
       spec: {
         accessModes: ["ReadWriteOnce"],
-        storageClassName: "local-path-retain",
+        // pi-cluster:volumes keeps the live class: a claim's class cannot change in place.
+        storageClassName: "local-path",
         resources: { requests: { storage: "10Gi" } },
       },
     });
