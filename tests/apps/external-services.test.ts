@@ -9,8 +9,8 @@ import {
 } from "../../components/apps/external-services";
 import { widgetEnvName } from "../../components/apps/homepage/config";
 import { StackRun } from "../../plan/run";
-import { ConfigError, pastedSecrets } from "../../topology/errors";
-import { named, ofType, planned, planStack, rawConfig } from "../support/stack";
+import { pastedSecrets } from "../../topology/errors";
+import { configProblems, named, ofType, planStack, rawConfig } from "../support/stack";
 import { validateObject } from "../support/kube-schema";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are walked as JSON
@@ -37,15 +37,7 @@ beforeAll(async () => {
   traefik = await planStack("pi-k3s", (raw) => (raw.platform.ingress.controller = "traefik"));
 });
 
-function problems(mutate: (raw: Json) => void): string[] {
-  try {
-    planned("pi-k3s", mutate);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => p.message);
-    throw error;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe("pure builders", () => {
   test("the Service has no selector and names its port like the slice", () => {

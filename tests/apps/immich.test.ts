@@ -26,11 +26,10 @@ import { IMAGES, image } from "../../components/apps/images";
 import { routeAnnotations } from "../../components/platform/routes";
 import { StackRun } from "../../plan/run";
 import { ServiceEndpoint } from "../../topology/catalog";
-import { ConfigError } from "../../topology/errors";
 import { Topology } from "../../topology/types";
 import { unknownValuePaths } from "../support/helm-values";
 import { validateObject } from "../support/kube-schema";
-import { named, planned, planStack } from "../support/stack";
+import { configProblems, named, planStack, planned } from "../support/stack";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are walked as JSON
 type Json = any;
@@ -397,15 +396,7 @@ describe("placement and capacity", () => {
 });
 
 describe("bad Immich config", () => {
-  const problems = (mutate: (raw: Record<string, Json>) => void): string[] => {
-    try {
-      planned("pi-k3s", mutate);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems.map((p) => p.message);
-      throw error;
-    }
-    return [];
-  };
+  const problems = configProblems;
 
   test.each(["photos", "volume1/photos", "/volume1/../photos"])(
     "a library export that is not absolute: %s",

@@ -8,8 +8,7 @@ import {
 import { IMAGES } from "../../components/apps/images";
 import { widgetEnvName } from "../../components/apps/homepage/config";
 import { StackRun } from "../../plan/run";
-import { ConfigError } from "../../topology/errors";
-import { named, planned, planStack } from "../support/stack";
+import { configProblems, named, planStack, planned } from "../support/stack";
 import { validateObject } from "../support/kube-schema";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are walked as JSON
@@ -29,15 +28,7 @@ const pod = (stack = "pi-k3s"): Json => deployment(stack).spec.template.spec;
 
 /** The messages a config change produces (none when it plans). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are mutated freely
-function problems(mutate: (raw: Record<string, any>) => void, stack = "pi-k3s"): string[] {
-  try {
-    planned(stack, mutate);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => p.message);
-    throw error;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe("the Deployment", () => {
   test("pinned 10.11.11, one replica, Recreate (its config volume is ReadWriteOnce)", () => {

@@ -7,8 +7,7 @@ import {
   WEB_GROUP_LAYOUT,
 } from "../../components/apps/links";
 import { StackRun } from "../../plan/run";
-import { ConfigError } from "../../topology/errors";
-import { named, ofType, planned, planStack } from "../support/stack";
+import { configProblems, named, ofType, planStack } from "../support/stack";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are walked as JSON
 type Json = any;
@@ -18,15 +17,7 @@ beforeAll(async () => {
   run = await planStack("pi-k3s");
 });
 
-function problems(mutate: (raw: Json) => void): string[] {
-  try {
-    planned("pi-k3s", mutate);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => p.message);
-    throw error;
-  }
-  return [];
-}
+const problems = configProblems;
 
 test("a link is a catalog entry without a route; its monitor checks href", () => {
   const link = linkSchema.parse({

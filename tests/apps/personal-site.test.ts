@@ -22,8 +22,7 @@ import {
 } from "../../components/apps/personal-site/tags";
 import { image, TRACKED_IMAGES } from "../../components/apps/images";
 import { StackRun } from "../../plan/run";
-import { ConfigError } from "../../topology/errors";
-import { named, planned, planStack } from "../support/stack";
+import { configProblems, named, planStack } from "../support/stack";
 import { validateObject } from "../support/kube-schema";
 import { RegistryStandIn, startRegistryStandIn, STAND_IN_SA_TOKEN } from "./registry-stand-in";
 
@@ -383,15 +382,7 @@ test("autoUpdate: false suspends the updater", async () => {
 
 describe("bad personal-site config", () => {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate config freely
-  const problems = (mutate: (raw: Record<string, any>) => void) => {
-    try {
-      planned("pi-k3s", mutate);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems.map((p) => p.message);
-      throw error;
-    }
-    return [];
-  };
+  const problems = configProblems;
 
   test.each(["2026-01-04", "latest", "2026010415423", "202601041542340"])(
     "a fallback tag that is not a build tag: %s",

@@ -16,8 +16,7 @@ import { unboundConf } from "../../components/apps/pihole/unbound";
 import { image } from "../../components/apps/images";
 import { fakeClusterIp } from "../../plan/mocks";
 import { StackRun } from "../../plan/run";
-import { ConfigError } from "../../topology/errors";
-import { named, ofType, planned, planStack } from "../support/stack";
+import { configProblems, named, ofType, planStack } from "../support/stack";
 import { startPiholeStandIn } from "./pihole-api-stand-in";
 
 const run = promisify(execFile);
@@ -348,16 +347,7 @@ test("a stack keeping the live claim's name and class declares exactly those (ad
 });
 
 describe("bad Pi-hole config", () => {
-  const problems = (mutate: (raw: Record<string, any>) => void) => {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      planned("pi-k3s", mutate);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems.map((p) => p.message);
-      throw error;
-    }
-    return [];
-  };
+  const problems = configProblems;
 
   test("an adlist that is not an http(s) URL", () => {
     expect(problems((r) => (r.apps.pihole.adlists[2] = "ftp://lists.example/hosts"))).toEqual([

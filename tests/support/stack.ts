@@ -3,6 +3,7 @@ import { CONFIG_NAMESPACE, PLATFORM_SECRET_KEYS } from "../../topology/config";
 import { readStackConfigFile, runStackOffline, RunOptions, StackRun } from "../../plan/run";
 import { RecordedResource } from "../../plan/record";
 import { appsOf, platformVolumes, platformWorkloadsOf } from "../../stacks";
+import { ConfigError } from "../../topology/errors";
 import { planTopology } from "../../topology/plan";
 import { Topology } from "../../topology/types";
 import { WorkloadSpec } from "../../topology/workloads";
@@ -94,4 +95,22 @@ export function planned(
     appsOf(stack),
     platformVolumes,
   );
+}
+
+/**
+ * The config problems a changed stack file produces, as the user reads them (empty when it
+ * plans): what the table-driven bad-input tests assert on.
+ */
+export function configProblems(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate config freely
+  mutate: (raw: Record<string, any>) => void,
+  stack = "pi-k3s",
+): string[] {
+  try {
+    planned(stack, mutate);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => p.message);
+    throw error;
+  }
+  return [];
 }
