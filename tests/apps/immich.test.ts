@@ -440,9 +440,11 @@ function postgresBin(command: string): string {
 /** Runs a PostgreSQL binary as the `postgres` user when the tests run as root (it refuses root). */
 function asPostgres(command: string, args: string[]) {
   const bin = postgresBin(command);
+  // From a folder every user may enter: the checkout may sit in a root-only temp folder.
+  const options = { encoding: "utf8" as const, cwd: "/" };
   return process.getuid?.() === 0
-    ? spawnSync("runuser", ["-u", "postgres", "--", bin, ...args], { encoding: "utf8" })
-    : spawnSync(bin, args, { encoding: "utf8" });
+    ? spawnSync("runuser", ["-u", "postgres", "--", bin, ...args], options)
+    : spawnSync(bin, args, options);
 }
 
 describe("Postgres' probe and arguments against a real PostgreSQL", () => {
