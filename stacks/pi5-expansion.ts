@@ -1,31 +1,13 @@
 /** The `pi5-expansion` stack: see Pulumi.pi5-expansion.yaml for its nodes and the apps' settings. */
 import { AnyAppModule } from "../components/apps/app";
-import { externalServices } from "../components/apps/external-services";
-import { backups } from "../components/apps/backups/backups";
-import { deployNotifications } from "../components/apps/deploy-notifications/deploy-notifications";
-import { homepage } from "../components/apps/homepage";
-import { immich } from "../components/apps/immich";
-import { jellyfin } from "../components/apps/jellyfin";
-import { links } from "../components/apps/links";
-import { personalSite } from "../components/apps/personal-site";
-import { pihole } from "../components/apps/pihole";
-import { uptimeKuma } from "../components/apps/uptime-kuma";
 import { composeStack, StackResult } from "./compose";
+import { PI_K3S_APPS } from "./pi-k3s";
 
-/** The apps this stack runs beyond the platform, in the order they deploy. */
-export const PI5_EXPANSION_APPS: readonly AnyAppModule[] = [
-  pihole,
-  uptimeKuma,
-  homepage,
-  immich,
-  jellyfin,
-  externalServices,
-  links,
-  personalSite,
-  backups,
-  // Last: its notice waits for the platform and names what this deploy changed.
-  deployNotifications,
-];
+/**
+ * The apps this stack runs: pi-k3s's, since it is the same cluster with a second Pi 5 (seed
+ * 002); where they run is the stack file's placement, not a different list.
+ */
+export const PI5_EXPANSION_APPS: readonly AnyAppModule[] = PI_K3S_APPS;
 
 /** Declares the `pi5-expansion` stack. */
 export function pi5Expansion(): StackResult {
