@@ -269,3 +269,34 @@ export function planVolumes(
   }
   return { volumes, problems };
 }
+
+/**
+ * An NFS export an app mounts from the NAS (`pi-cluster:network.nas`): an absolute path without
+ * `..` segments, as the NAS names its shares, and a NAS to serve it. One rule for every app that
+ * mounts one, so the wording is the same wherever it is broken.
+ */
+export function nfsExportProblems(
+  key: string,
+  exportPath: string,
+  nas: string | undefined,
+  example: string,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (!exportPath.startsWith("/") || exportPath.split("/").includes("..")) {
+    problems.push({
+      key,
+      message:
+        `${key}: ${showValue(exportPath, key)} is not an absolute export path; allowed: a path ` +
+        `from / without "..", e.g. ${example}`,
+    });
+  }
+  if (!nas) {
+    problems.push({
+      key: `${CONFIG_NAMESPACE}:network.nas`,
+      message:
+        `${CONFIG_NAMESPACE}:network.nas is required by ${key} (the NFS server of ${exportPath}, ` +
+        `e.g. 192.168.1.60)`,
+    });
+  }
+  return problems;
+}

@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { appKey, AppPlanContext, volumeOf } from "../../topology/apps";
+import { appKey, AppPlanContext, nfsExportProblems, volumeOf } from "../../topology/apps";
 import { ServiceEndpoint } from "../../topology/catalog";
 import { ConfigProblem, showValue } from "../../topology/errors";
 import { isMemoryQuantity, memoryMi } from "../../topology/quantity";
@@ -83,17 +83,20 @@ export function validateJellyfin(config: JellyfinConfig, context: AppPlanContext
     const key = appKey("jellyfin", `.${field}`);
     problems.push({ key, message: `${key}: ${message}` });
   };
-  const absolute = (field: "mediaExport" | "mediaPath", example: string) => {
-    const value = config[field];
-    if (!value.startsWith("/") || value.split("/").includes("..")) {
-      add(
-        field,
-        `${showValue(value, appKey("jellyfin", `.${field}`))} is not an absolute path; use one like ${example}`,
-      );
-    }
-  };
-  absolute("mediaExport", "/volume1/video");
-  absolute("mediaPath", "/media");
+  problems.push(
+    ...nfsExportProblems(
+      appKey("jellyfin", ".mediaExport"),
+      config.mediaExport,
+      context.network.nas,
+      "/volume1/video",
+    ),
+  );
+  if (!config.mediaPath.startsWith("/") || config.mediaPath.split("/").includes("..")) {
+    add(
+      "mediaPath",
+      `${showValue(config.mediaPath, appKey("jellyfin", ".mediaPath"))} is not an absolute path; use one like /media`,
+    );
+  }
   const own = OWN_MOUNTS.find(
     (m) =>
       config.mediaPath === m ||
@@ -106,13 +109,6 @@ export function validateJellyfin(config: JellyfinConfig, context: AppPlanContext
       "mediaPath",
       `${showValue(config.mediaPath, appKey("jellyfin", ".mediaPath"))} overlaps Jellyfin's own ${own}; allowed: a path outside ${OWN_MOUNTS.join(", ")}`,
     );
-  }
-  if (context.network.nas === undefined) {
-    const key = appKey("jellyfin", ".mediaExport");
-    problems.push({
-      key: "pi-cluster:network.nas",
-      message: `pi-cluster:network.nas is required by ${key} (the NAS address, e.g. 192.168.1.60)`,
-    });
   }
   if (isMemoryQuantity(config.configSize) && memoryMi(config.configSize) < MIN_CONFIG_GI * 1024) {
     add(

@@ -152,7 +152,7 @@ describe("config", () => {
         return [];
       })(),
     ).toContain(
-      "pi-cluster:network.nas is required by the backups app (the NAS holding /volume1/backups/k3s)",
+      "pi-cluster:network.nas is required by pi-cluster:apps.backups.nfsExport (the NFS server of /volume1/backups/k3s, e.g. 192.168.1.60)",
     );
   });
 

@@ -402,16 +402,17 @@ describe("bad Immich config", () => {
     "a library export that is not absolute: %s",
     (path) => {
       expect(problems((raw) => (raw.apps.immich.libraryExport = path))).toEqual([
-        `pi-cluster:apps.immich.libraryExport: "${path}" is not an absolute path; allowed: the NAS export's absolute path, e.g. /volume1/photos`,
+        `pi-cluster:apps.immich.libraryExport: "${path}" is not an absolute export path; allowed: a path from / without "..", e.g. /volume1/photos`,
       ]);
     },
   );
 
   test("no NAS to mount the library from", () => {
     expect(problems((raw) => delete raw.network.nas)).toEqual([
-      "pi-cluster:network.nas is required by immich (the NFS server of its photo library, e.g. 192.168.1.60)",
-      "pi-cluster:network.nas is required by pi-cluster:apps.jellyfin.mediaExport (the NAS address, e.g. 192.168.1.60)",
-      "pi-cluster:network.nas is required by the backups app (the NAS holding /volume1/backups/k3s)",
+      // Each app that mounts an export from the NAS names its own key (in the stack's app order).
+      "pi-cluster:network.nas is required by pi-cluster:apps.immich.libraryExport (the NFS server of /volume1/photos, e.g. 192.168.1.60)",
+      "pi-cluster:network.nas is required by pi-cluster:apps.jellyfin.mediaExport (the NFS server of /volume1/video, e.g. 192.168.1.60)",
+      "pi-cluster:network.nas is required by pi-cluster:apps.backups.nfsExport (the NFS server of /volume1/backups/k3s, e.g. 192.168.1.60)",
     ]);
   });
 

@@ -191,12 +191,12 @@ describe("config errors name the key", () => {
     [
       "an export path that is not absolute",
       (raw: Json) => (raw.apps.jellyfin.mediaExport = "volume1/video"),
-      'pi-cluster:apps.jellyfin.mediaExport: "volume1/video" is not an absolute path; use one like /volume1/video',
+      'pi-cluster:apps.jellyfin.mediaExport: "volume1/video" is not an absolute export path; allowed: a path from / without "..", e.g. /volume1/video',
     ],
     [
       "an export path that climbs out",
       (raw: Json) => (raw.apps.jellyfin.mediaExport = "/volume1/../etc"),
-      'pi-cluster:apps.jellyfin.mediaExport: "/volume1/../etc" is not an absolute path; use one like /volume1/video',
+      'pi-cluster:apps.jellyfin.mediaExport: "/volume1/../etc" is not an absolute export path; allowed: a path from / without "..", e.g. /volume1/video',
     ],
     [
       "a relative mount path",
@@ -234,7 +234,7 @@ describe("config errors name the key", () => {
 
   test("no NAS to mount from (the backups need it too)", () => {
     expect(problems((raw: Json) => delete raw.network.nas)).toContain(
-      "pi-cluster:network.nas is required by pi-cluster:apps.jellyfin.mediaExport (the NAS address, e.g. 192.168.1.60)",
+      "pi-cluster:network.nas is required by pi-cluster:apps.jellyfin.mediaExport (the NFS server of /volume1/video, e.g. 192.168.1.60)",
     );
   });
 

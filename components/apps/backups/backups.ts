@@ -10,7 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { appKey, DatabaseSpec, StatefulVolume } from "../../../topology/apps";
+import { appKey, DatabaseSpec, nfsExportProblems, StatefulVolume } from "../../../topology/apps";
 import { ConfigProblem } from "../../../topology/errors";
 import { Topology } from "../../../topology/types";
 import { resources, WorkloadSpec } from "../../../topology/workloads";
@@ -97,22 +97,9 @@ export function validateBackups(
       });
     }
   }
-  if (!/^\/[^\0]*$/.test(config.nfsExport) || config.nfsExport.split("/").includes("..")) {
-    problems.push({
-      key: key("nfsExport"),
-      message:
-        `${key("nfsExport")}: "${config.nfsExport}" is not an absolute export path; allowed: a ` +
-        `path from / without "..", e.g. /volume1/backups/k3s`,
-    });
-  }
-  if (!nas) {
-    problems.push({
-      key: "pi-cluster:network.nas",
-      message:
-        "pi-cluster:network.nas is required by the backups app (the NAS holding " +
-        `${config.nfsExport})`,
-    });
-  }
+  problems.push(
+    ...nfsExportProblems(key("nfsExport"), config.nfsExport, nas, "/volume1/backups/k3s"),
+  );
   return problems;
 }
 

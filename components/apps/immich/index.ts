@@ -11,11 +11,12 @@ import {
   AppPlanContext,
   appKey,
   DatabaseSpec,
+  nfsExportProblems,
   StatefulVolume,
   volumeOf,
 } from "../../../topology/apps";
 import { ServiceEndpoint } from "../../../topology/catalog";
-import { ConfigProblem, showValue } from "../../../topology/errors";
+import { ConfigProblem } from "../../../topology/errors";
 import { resources, WorkloadSpec, workloadNamed } from "../../../topology/workloads";
 import { helmRelease, namespace } from "../../platform/helm";
 import { nfsVolume } from "../../platform/storage";
@@ -70,32 +71,14 @@ export const immichConfigSchema = z.strictObject({
 });
 export type ImmichConfig = z.infer<typeof immichConfigSchema>;
 
-/** An absolute path without `..` segments, as NFS exports are named. */
-function isAbsoluteExport(path: string): boolean {
-  return path.startsWith("/") && !path.split("/").includes("..");
-}
-
 /** Problems zod cannot see: the export path's form and a NAS to mount it from. */
 export function validateImmich(config: ImmichConfig, context: AppPlanContext): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  if (!isAbsoluteExport(config.libraryExport)) {
-    const key = appKey("immich", ".libraryExport");
-    problems.push({
-      key,
-      message:
-        `${key}: ${showValue(config.libraryExport, key)} is not an absolute path; allowed: the NAS ` +
-        `export's absolute path, e.g. /volume1/photos`,
-    });
-  }
-  if (!context.network.nas) {
-    problems.push({
-      key: "pi-cluster:network.nas",
-      message:
-        "pi-cluster:network.nas is required by immich (the NFS server of its photo library, " +
-        "e.g. 192.168.1.60)",
-    });
-  }
-  return problems;
+  return nfsExportProblems(
+    appKey("immich", ".libraryExport"),
+    config.libraryExport,
+    context.network.nas,
+    "/volume1/photos",
+  );
 }
 
 /**
