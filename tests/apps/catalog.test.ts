@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { z } from "zod";
 import { defineAppModule } from "../../components/apps/app";
+import { autokumaMonitorFiles } from "../../components/apps/uptime-kuma/monitors";
 import { PI_K3S_APPS } from "../../stacks/pi-k3s";
 import { composeStack } from "../../stacks/compose";
 import { readStackConfigFile, runProgram } from "../../plan/run";
@@ -140,7 +141,25 @@ describe.each(["pi-k3s", "pi5-expansion"])("%s: the seeds' monitors", (stack) =>
     expect(names).toEqual(expect.arrayContaining(expected));
   });
 
-  test("no two monitors share a name (AutoKuma keys them by file name)", () => {
-    expect(new Set(names).size).toBe(names.length);
+  test("exactly the seeds' monitors: nothing generated that the seeds do not list", () => {
+    // Every catalog entry of these stacks with a monitor is one the seeds monitor.
+    expect([...names].sort()).toEqual(
+      SEED_MONITORS.filter((m) => apps.includes(m.app))
+        .map((m) => m.name)
+        .sort(),
+    );
   });
+});
+
+test("two monitors with one name are refused (AutoKuma keys them by file name)", () => {
+  const link = (name: string) => ({
+    name,
+    title: "Same",
+    href: `https://${name}.example`,
+    dashboard: { group: "Web", icon: "x", description: "x" },
+    monitor: { kind: "http" as const },
+  });
+  expect(() => autokumaMonitorFiles([link("a"), link("b")], [], "lab.mtgibbs.dev")).toThrow(
+    'two uptime monitors are named "Same"; give one another name',
+  );
 });

@@ -54,6 +54,17 @@ describe("the fixture's adoption", () => {
     }
   });
 
+  test("URNs as Pulumi writes them: the ancestors' types joined by $, then the name", () => {
+    const release = adoption.importFile.resources.find((r) => r.name === "kube-prometheus-stack")!;
+    expect(adoption.importFile.nameTable[release.parent!]).toBe(
+      "urn:pulumi:pi-k3s::pi-cluster::pi-cluster:platform:Platform$pi-cluster:platform:Monitoring::monitoring",
+    );
+    const claim = adoption.importFile.resources.find((r) => r.name === "pihole-pihole-etc")!;
+    expect(adoption.importFile.nameTable[claim.parent!]).toBe(
+      "urn:pulumi:pi-k3s::pi-cluster::pi-cluster:apps:PiholeDns::pihole",
+    );
+  });
+
   test("import ids: releases and namespaced objects by namespace/name, cluster-scoped by name", () => {
     const id = (type: string, name: string) =>
       adoption.importFile.resources.find((r) => r.type === type && r.name === name)?.id;
