@@ -7,7 +7,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PlannedVolume } from "../topology/apps";
 import { Topology } from "../topology/types";
 import { RecordedResource, resourceKey } from "./record";
 import { isKubernetesObject } from "./render";
@@ -599,12 +598,4 @@ function importFileOf(
     };
   });
   return { nameTable, resources };
-}
-
-/** Every volume the stack plans, for the report's header. */
-export function plannedVolumeLines(volumes: readonly PlannedVolume[]): string[] {
-  return volumes.map(
-    (v) =>
-      `${v.key} → claim ${v.claim} (${v.size}, ${v.storage === "nfs" ? "NFS" : v.storageClass})`,
-  );
 }

@@ -12,15 +12,10 @@ import { ConfigProblem, showValue } from "../../topology/errors";
 import { defineAppModule } from "./app";
 
 /**
- * Where seed 003 puts the Web section: between Monitoring and Media, three tiles per row. The
- * Homepage app's `groups` setting is what places it (`apps.homepage.groups` in the stack file).
+ * The dashboard group links go in by default. Where it sits and how wide it is (seed 003: between
+ * Monitoring and Media, three per row) is `apps.homepage.groups` in the stack file.
  */
-export const WEB_GROUP_LAYOUT = {
-  name: "Web",
-  columns: 3,
-  after: "Monitoring",
-  before: "Media",
-} as const;
+export const WEB_GROUP = "Web";
 
 /** One link as the stack file gives it. */
 export const linkSchema = z.strictObject({
@@ -33,7 +28,7 @@ export const linkSchema = z.strictObject({
   /** Where the tile links: an http(s) URL. */
   href: z.string(),
   /** Homepage group. @default "Web" */
-  group: z.string().default(WEB_GROUP_LAYOUT.name),
+  group: z.string().default(WEB_GROUP),
   /** Homepage icon, e.g. `cloudflare.png` or `si-heroku`. */
   icon: z.string(),
   description: z.string(),

@@ -1,11 +1,6 @@
 /** The Web group's link-only tiles (seed 003): no Ingress, a monitor where asked. */
 import * as YAML from "yaml";
-import {
-  linkEntry,
-  linkHrefProblem,
-  linkSchema,
-  WEB_GROUP_LAYOUT,
-} from "../../components/apps/links";
+import { linkEntry, linkHrefProblem, linkSchema } from "../../components/apps/links";
 import { StackRun } from "../../plan/run";
 import { configProblems, named, ofType, planStack } from "../support/stack";
 
@@ -36,15 +31,6 @@ test("a link is a catalog entry without a route; its monitor checks href", () =>
     monitor: { kind: "http", path: "/" },
   });
   expect(linkEntry({ ...link, monitor: false }).monitor).toBe(false);
-});
-
-test("the Web group's layout, as seed 003 gives it", () => {
-  expect(WEB_GROUP_LAYOUT).toEqual({
-    name: "Web",
-    columns: 3,
-    after: "Monitoring",
-    before: "Media",
-  });
 });
 
 describe("in pi-k3s", () => {
